@@ -1,0 +1,99 @@
+# spanhouse build. `make` builds build/spanhouse; `make test` runs every test
+# (plain and sanitizer builds); `make run` starts the server; `make fuzz` builds
+# the libFuzzer targets. SAN=address,undefined selects a sanitizer build in its
+# own directory so the two never mix objects.
+
+CC       ?= cc
+SAN      ?=
+MODULES  := base storage catalog engine query ingest
+PKGS     := liburing libzstd liblz4 libxxhash libprotobuf-c libsqlite3 libnghttp2 libcurl zlib
+
+ifeq ($(SAN),)
+BUILD    := build
+SANFLAGS :=
+else
+BUILD    := build-san
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all -DSPANHOUSE_SAN=1
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
+LDLIBS   := -lmimalloc $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDFLAGS  := $(SANFLAGS)
+
+MOD_SRC  := $(wildcard $(addsuffix /*.c,$(MODULES)))
+MOD_OBJ  := $(MOD_SRC:%.c=$(BUILD)/%.o)
+BIN      := $(BUILD)/spanhouse
+UNIT_SRC := $(wildcard tests/unit/*/*.c)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+DEPS_OK  := $(BUILD)/.deps-ok
+
+.PHONY: all test run fuzz clean deps check-deps unit replay
+all: $(BIN)
+
+$(DEPS_OK): tools/install-deps.sh
+	@bash tools/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libspanhouse.a: $(MOD_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/tools/spanhouse.o $(BUILD)/libspanhouse.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libspanhouse.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+# Corpus replay: each fuzz target linked with tests/fuzz/replay.c instead of
+# libFuzzer, so `make test` re-runs every saved input under gcc and sanitizers.
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%_replay)
+
+$(BUILD)/tests/fuzz/%_replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libspanhouse.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+replay: $(REPLAY_BIN)
+
+# libFuzzer's entry point has no header to declare it.
+$(BUILD)/tests/fuzz/%.o: CFLAGS += -Wno-missing-prototypes
+
+deps: $(DEPS_OK)
+
+# Runs the plain build's suite and the ASan+UBSan build's suite; the last line
+# of output is the combined `N passed, N failed`.
+test: $(DEPS_OK)
+	@bash tests/run-all.sh
+
+run: $(BIN)
+	./$(BIN) server
+
+# ---- fuzzing (clang + libFuzzer, ASan + UBSan) -------------------------------
+FUZZ_BUILD := build-fuzz
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -Wno-unused-parameter \
+              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DSPANHOUSE_SAN=1
+FUZZ_OBJ   := $(MOD_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lmimalloc $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+fuzz: $(FUZZ_BIN)
+
+check-deps:
+	@bash tools/check-deps.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(MOD_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BUILD)/tools/spanhouse.d $(FUZZ_OBJ:.o=.d)

@@ -1,0 +1,23 @@
+/* Every hard limit of the process, in one place (`*_max`). Limits that a
+ * user may tune are defaults for settings; the rest are fixed. */
+#ifndef SPANHOUSE_BASE_LIMITS_H
+#define SPANHOUSE_BASE_LIMITS_H
+
+enum {
+  /* HTTP/1.1 */
+  HTTP_REQUEST_LINE_BYTES_MAX   = 1024 * 1024,      /* ClickHouse http_max_uri_size */
+  HTTP_HEADER_BYTES_MAX         = 1024 * 1024,      /* all header lines together */
+  HTTP_HEADER_COUNT_MAX         = 100,
+  HTTP_CONNECTIONS_MAX          = 4096,
+  /* SQL */
+  SQL_QUERY_BYTES_MAX           = 256 * 1024,       /* ClickHouse max_query_size default */
+  SQL_AST_DEPTH_MAX             = 1000,             /* ClickHouse max_ast_depth default */
+  SQL_AST_ELEMENTS_MAX          = 50000,            /* ClickHouse max_ast_elements default */
+  /* execution */
+  BLOCK_ROWS_MAX                = 8192,             /* ClickHouse max_block_size is 65409; we use granule size */
+};
+
+/* Too large for an int enum on every ABI. */
+#define HTTP_BODY_BYTES_MAX ((unsigned long long)10 * 1024 * 1024 * 1024)  /* 10 GiB streamed */
+
+#endif
