@@ -119,6 +119,9 @@ run_suite() {
   rm -rf "$data"
 }
 
+echo "== dependency direction"
+if bash tools/check-deps.sh; then pass; else fail "dependency direction (tools/check-deps.sh)"; fi
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite plain build

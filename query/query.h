@@ -1,0 +1,35 @@
+/* query/: SQL from text to results — lexer and parser (ast.h), analysis,
+ * vectorized execution, functions and aggregates, output formats, and the
+ * ClickHouse HTTP interface on port 8123 that ties them together.
+ * This is the module's one public header: the server wires a query_service
+ * into its HTTP server and everything else stays inside query/. */
+#ifndef SPANHOUSE_QUERY_QUERY_H
+#define SPANHOUSE_QUERY_QUERY_H
+
+#include <stdint.h>
+
+#include "base/http_server.h"
+#include "base/metrics.h"
+#include "query/exec.h"
+
+/* What the SQL front end needs from the process; owned by the server.
+ * (Request counts and the duration histogram are the HTTP server's.) */
+struct query_service {
+  struct server_info info;       /* version(), timezone(), displayName() */
+  struct metrics *metrics;       /* where the counters below are registered; may be NULL */
+  struct metric_counter *queries_failed;
+  struct metric_counter *read_rows;
+  struct metric_counter *read_bytes;
+  struct metric_counter *result_bytes;
+};
+
+/* Fills info with the defaults (version, revision, host name, UTC zone). */
+void query_service_init(struct query_service *svc, struct metrics *metrics);
+
+/* The ClickHouse HTTP interface: GET/POST with the query in the URL and/or
+ * body, settings and param_* as URL parameters, auth, FORMAT, streaming
+ * results, and `Code: N. DB::Exception: …` errors with ClickHouse's statuses.
+ * Signature of http_server's handler callback; ctx is a query_service. */
+void query_http_handle(void *ctx, struct http_request *req, struct http_response *resp);
+
+#endif
