@@ -1,0 +1,4 @@
+-- BETWEEN is inclusive on both ends.
+SELECT 5 BETWEEN 1 AND 10, 0 BETWEEN 1 AND 10, 1 BETWEEN 1 AND 1, 'b' BETWEEN 'a' AND 'c';
+SELECT number FROM numbers(10) WHERE number BETWEEN 3 AND 5 ORDER BY number;
+SELECT NOT (5 BETWEEN 1 AND 3);
