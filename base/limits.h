@@ -15,6 +15,10 @@ enum {
   SQL_AST_ELEMENTS_MAX          = 50000,            /* ClickHouse max_ast_elements default */
   /* execution */
   BLOCK_ROWS_MAX                = 8192,             /* ClickHouse max_block_size is 65409; we use granule size */
+  /* OTLP ingest */
+  OTLP_MESSAGE_DEPTH_MAX        = 100,              /* nested protobuf messages; a kvlist level costs 3 */
+  OTLP_JSON_DEPTH_MAX           = 160,              /* nested JSON arrays/objects; a kvlist level costs 4 */
+  OTLP_DECODE_TREE_BYTES_MAX    = 512 * 1024 * 1024, /* decoded message tree of one request (estimated first) */
 };
 
 /* Too large for an int enum on every ABI. */

@@ -1,0 +1,162 @@
+/* Thread pool: one mutex-protected FIFO and a condition variable. Simple on
+ * purpose: tasks here are whole HTTP requests (milliseconds or more), so the
+ * queue lock is never the bottleneck. */
+#include "base/threadpool.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/log.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+struct pool_task {
+  struct pool_task *next;
+  threadpool_fn fn;
+  void *arg;
+};
+
+struct threadpool {
+  pthread_mutex_t lock;
+  pthread_cond_t nonempty;
+  struct pool_task *head, *tail;   /* FIFO, guarded by lock */
+  uint64_t queued;                 /* tasks in the FIFO */
+  int busy;                        /* workers inside a task */
+  bool closing;                    /* no more submits; workers exit when empty */
+  bool joined;
+  int thread_count;
+  pthread_t *threads;
+  char name[11];
+};
+
+struct worker_arg {
+  struct threadpool *pool;
+  int index;
+};
+
+static void *worker_main(void *p)
+{
+  struct worker_arg *wa = p;
+  struct threadpool *pool = wa->pool;
+  char tname[16];
+  snprintf(tname, sizeof tname, "%s-%d", pool->name, wa->index);
+  mem_free(wa);
+  log_set_thread_name(tname);
+  pthread_setname_np(pthread_self(), tname);
+
+  pthread_mutex_lock(&pool->lock);
+  for (;;) {
+    while (!pool->head && !pool->closing)
+      pthread_cond_wait(&pool->nonempty, &pool->lock);
+    struct pool_task *t = pool->head;
+    if (!t)
+      break;                        /* closing and drained */
+    pool->head = t->next;
+    if (!pool->head)
+      pool->tail = NULL;
+    pool->queued--;
+    pool->busy++;
+    pthread_mutex_unlock(&pool->lock);
+    t->fn(t->arg);
+    mem_free(t);
+    pthread_mutex_lock(&pool->lock);
+    pool->busy--;
+  }
+  pthread_mutex_unlock(&pool->lock);
+  return NULL;
+}
+
+int threadpool_create(struct threadpool **out, int threads, const char *name, struct error *err)
+{
+  int rc = 0;
+  struct threadpool *pool = mem_calloc(1, sizeof *pool);
+  if (threads < 1)
+    threads = 1;
+  pthread_mutex_init(&pool->lock, NULL);
+  pthread_cond_init(&pool->nonempty, NULL);
+  snprintf(pool->name, sizeof pool->name, "%s", name ? name : "pool");
+  pool->threads = mem_calloc((size_t)threads, sizeof *pool->threads);
+  for (int i = 0; i < threads; i++) {
+    struct worker_arg *wa = mem_alloc(sizeof *wa);
+    wa->pool = pool;
+    wa->index = i;
+    int e = pthread_create(&pool->threads[i], NULL, worker_main, wa);
+    if (e != 0) {
+      mem_free(wa);
+      rc = error_set(err, ERR_LOGICAL_ERROR, "cannot start thread %d of pool %s: %s", i, pool->name, strerror(e));
+      goto out_stop;
+    }
+    pool->thread_count++;
+  }
+  *out = pool;
+  return 0;
+
+out_stop:
+  threadpool_destroy(pool);
+  return rc;
+}
+
+int threadpool_submit(struct threadpool *pool, threadpool_fn fn, void *arg)
+{
+  struct pool_task *t = mem_alloc(sizeof *t);
+  t->next = NULL;
+  t->fn = fn;
+  t->arg = arg;
+  pthread_mutex_lock(&pool->lock);
+  if (pool->closing) {
+    pthread_mutex_unlock(&pool->lock);
+    mem_free(t);
+    return ERR_LOGICAL_ERROR;
+  }
+  if (pool->tail)
+    pool->tail->next = t;
+  else
+    pool->head = t;
+  pool->tail = t;
+  pool->queued++;
+  pthread_cond_signal(&pool->nonempty);
+  pthread_mutex_unlock(&pool->lock);
+  return 0;
+}
+
+void threadpool_shutdown(struct threadpool *pool)
+{
+  pthread_mutex_lock(&pool->lock);
+  pool->closing = true;
+  bool joined = pool->joined;
+  pool->joined = true;
+  pthread_cond_broadcast(&pool->nonempty);
+  pthread_mutex_unlock(&pool->lock);
+  if (joined)
+    return;
+  for (int i = 0; i < pool->thread_count; i++)
+    pthread_join(pool->threads[i], NULL);
+}
+
+void threadpool_destroy(struct threadpool *pool)
+{
+  if (!pool)
+    return;
+  threadpool_shutdown(pool);
+  pthread_mutex_destroy(&pool->lock);
+  pthread_cond_destroy(&pool->nonempty);
+  mem_free(pool->threads);
+  mem_free(pool);
+}
+
+uint64_t threadpool_queued(struct threadpool *pool)
+{
+  pthread_mutex_lock(&pool->lock);
+  uint64_t n = pool->queued;
+  pthread_mutex_unlock(&pool->lock);
+  return n;
+}
+
+int threadpool_busy(struct threadpool *pool)
+{
+  pthread_mutex_lock(&pool->lock);
+  int n = pool->busy;
+  pthread_mutex_unlock(&pool->lock);
+  return n;
+}
