@@ -96,7 +96,7 @@ run_suite() {
   fi
 
   local s
-  for s in tests/http/*.sh; do
+  for s in tests/http/[0-9][0-9]_*.sh; do
     [ -e "$s" ] || continue
     if SPANHOUSE_URL="http://127.0.0.1:$port" SPANHOUSE_PORT="$port" SPANHOUSE_BIN="$root/$build/spanhouse" \
        timeout 120 bash "$s" >"$build/$(basename "$s").out" 2>&1; then
