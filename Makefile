@@ -6,7 +6,7 @@
 CC       ?= cc
 SAN      ?=
 MODULES  := base storage catalog engine query ingest
-PKGS     := liburing libzstd liblz4 libxxhash libprotobuf-c libsqlite3 libnghttp2 libcurl zlib
+PKGS     := liburing libzstd liblz4 libxxhash libprotobuf-c sqlite3 libnghttp2 libcurl zlib
 
 ifeq ($(SAN),)
 BUILD    := build
@@ -17,12 +17,18 @@ SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all 
 endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
+CFLAGS   := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -I$(BUILD)/gen -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   := -lmimalloc $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS  := $(SANFLAGS)
 
 MOD_SRC  := $(wildcard $(addsuffix /*.c,$(MODULES)))
-MOD_OBJ  := $(MOD_SRC:%.c=$(BUILD)/%.o)
+# OTLP protobuf code is generated from ingest/proto/*.proto at build time
+# into $(BUILD)/gen (never committed); every object waits for the headers.
+PROTO_SRC := $(wildcard ingest/proto/*.proto)
+PROTO_H  := $(PROTO_SRC:%.proto=$(BUILD)/gen/%.pb-c.h)
+PROTO_OBJ := $(PROTO_SRC:%.proto=$(BUILD)/gen/%.pb-c.o)
+GEN_WARN := -Wno-missing-braces -Wno-missing-field-initializers
+MOD_OBJ  := $(MOD_SRC:%.c=$(BUILD)/%.o) $(PROTO_OBJ)
 BIN      := $(BUILD)/spanhouse
 UNIT_SRC := $(wildcard tests/unit/*/*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
@@ -36,9 +42,19 @@ $(DEPS_OK): tools/install-deps.sh
 	@bash tools/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_OK)
+$(BUILD)/%.o: %.c | $(DEPS_OK) $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Static pattern rules, so the generated files are explicit targets.
+$(PROTO_H): $(BUILD)/gen/%.pb-c.h: %.proto | $(DEPS_OK)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=. --c_out=$(BUILD)/gen $<
+
+$(PROTO_H:.h=.c): $(BUILD)/gen/%.pb-c.c: $(BUILD)/gen/%.pb-c.h ;
+
+$(PROTO_OBJ): $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c | $(PROTO_H)
+	$(CC) $(CFLAGS) $(GEN_WARN) -c $< -o $@
 
 $(BUILD)/libspanhouse.a: $(MOD_OBJ)
 	@rm -f $@
@@ -77,13 +93,24 @@ run: $(BIN)
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan) -------------------------------
 FUZZ_BUILD := build-fuzz
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -Wno-unused-parameter \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD)/gen -Wall -Wextra -Werror -Wno-unused-parameter \
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DSPANHOUSE_SAN=1
-FUZZ_OBJ   := $(MOD_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_PROTO_H   := $(PROTO_SRC:%.proto=$(FUZZ_BUILD)/gen/%.pb-c.h)
+FUZZ_PROTO_OBJ := $(PROTO_SRC:%.proto=$(FUZZ_BUILD)/gen/%.pb-c.o)
+FUZZ_OBJ   := $(MOD_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_PROTO_OBJ)
 
-$(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK)
+$(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK) $(FUZZ_PROTO_H)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_PROTO_H): $(FUZZ_BUILD)/gen/%.pb-c.h: %.proto | $(DEPS_OK)
+	@mkdir -p $(FUZZ_BUILD)/gen
+	protoc-c --proto_path=. --c_out=$(FUZZ_BUILD)/gen $<
+
+$(FUZZ_PROTO_H:.h=.c): $(FUZZ_BUILD)/gen/%.pb-c.c: $(FUZZ_BUILD)/gen/%.pb-c.h ;
+
+$(FUZZ_PROTO_OBJ): $(FUZZ_BUILD)/gen/%.pb-c.o: $(FUZZ_BUILD)/gen/%.pb-c.c | $(FUZZ_PROTO_H)
+	clang $(FUZZ_FLAGS) $(GEN_WARN) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lmimalloc $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

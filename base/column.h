@@ -26,6 +26,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/datatype.h"
+#include "base/timezone.h"
 
 struct column {
   const struct datatype *type;
@@ -41,6 +42,7 @@ struct column {
   struct column **children;
   uint32_t child_count;
   struct arena *arena;
+  struct column_dict_index *dict_index;  /* LowCardinality: value → key hash, private to column.c, rebuilt lazily */
 };
 
 struct block {
@@ -73,6 +75,8 @@ void column_append_range(struct column *dst, const struct column *src, uint32_t 
 void column_close_array_row(struct column *c);
 /* Nullable: mark a value appended to children[0] as present. */
 void column_mark_not_null(struct column *c);
+/* Tuple: after appending one value to every child, count the row. */
+void column_close_tuple_row(struct column *c);
 
 /* ---- reading ---- */
 bool column_is_null(const struct column *c, uint32_t row); /* false for non-Nullable */
@@ -88,7 +92,12 @@ struct column *column_take(struct arena *a, const struct column *c, const uint32
 struct column *column_slice(struct arena *a, const struct column *c, uint32_t start, uint32_t count);
 
 /* Row comparison for sorting: <0, 0, >0. NULLs sort by nulls_first; NaN
- * sorts like ClickHouse (after all numbers for ascending). */
+ * sorts like ClickHouse (after all numbers for ascending). Like ClickHouse's
+ * nan_direction_hint, nulls_first makes NULL and NaN compare smaller than
+ * every value, otherwise larger; the caller negates the result for DESC, so
+ * `ORDER BY x DESC` (NULLs last) passes nulls_first = true. NULL equals NULL,
+ * NaN equals NaN and -0.0 equals 0.0 (what GROUP BY and DISTINCT need). Either
+ * side may be LowCardinality or const; numeric types may differ. */
 int column_compare_rows(const struct column *a, uint32_t ra, const struct column *b, uint32_t rb, bool nulls_first);
 uint64_t column_hash_row(const struct column *c, uint32_t row, uint64_t seed);
 bool column_rows_equal(const struct column *a, uint32_t ra, const struct column *b, uint32_t rb);
@@ -96,6 +105,20 @@ bool column_rows_equal(const struct column *a, uint32_t ra, const struct column 
 /* Renders one value as ClickHouse's toString() does (no quoting; dates as
  * 'YYYY-MM-DD', DateTime in its zone, floats shortest round-trip). */
 void column_format_value(const struct column *c, uint32_t row, struct buf *out);
+/* The quoted text form used inside composite values and by the Values
+ * format: strings, dates, UUIDs and enum names in single quotes with
+ * backslash escapes; NULL as NULL. */
+void column_format_quoted(const struct column *c, uint32_t row, struct buf *out);
+/* Both of the above with the zone for DateTime columns without their own
+ * (NULL = timezone_default()). */
+void column_format_value_tz(const struct column *c, uint32_t row, const struct time_zone *tz, bool quoted,
+                            struct buf *out);
+/* ClickHouse's float text: shortest round-trip digits, plain notation for
+ * decimal exponents -6..20, else 1e100 / 1.5e-7; inf, -inf, nan. */
+void column_format_f64(double v, struct buf *out);
+void column_format_f32(float v, struct buf *out);
+/* Appends s as a single-quoted literal with ClickHouse's escapes. */
+void column_format_quoted_string(const char *s, size_t len, struct buf *out);
 
 /* ---- blocks ---- */
 struct block *block_create(struct arena *a, uint32_t column_count);

@@ -10,7 +10,9 @@
  *     a LIKE b like, NOT LIKE notLike, ILIKE ilike, NOT ILIKE notILike,
  *     a IN x in, NOT IN notIn, GLOBAL IN globalIn, IS NULL isNull,
  *     IS NOT NULL isNotNull, a BETWEEN x AND y →
- *     and(greaterOrEquals(a, x), lessOrEquals(a, y)) (NOT BETWEEN → or(less, greater)),
+ *     and(greaterOrEquals(a, x), lessOrEquals(a, y)) (NOT BETWEEN → or(less, greater);
+ *     the node `a` is shared by both comparisons, and counts twice toward
+ *     SQL_AST_ELEMENTS_MAX, so nested BETWEENs cannot blow up a traversal),
  *     c ? x : y if, CASE WHEN … multiIf, CASE e WHEN … caseWithExpression,
  *     [a, b] array, (a, b) tuple, a[i] arrayElement, t.1 tupleElement(t, 1),
  *     CAST(x AS T) and x::T → CAST(x, 'T') (type as a string literal),
@@ -110,6 +112,7 @@ struct ast_table_expr {
   struct ast *function;          /* AST_FUNCTION, e.g. numbers(10) */
   bool final;
   struct ast *sample;            /* SAMPLE ratio, or NULL */
+  struct ast *sample_offset;     /* SAMPLE k OFFSET m: m, or NULL */
 };
 
 struct ast_join {
@@ -305,6 +308,7 @@ struct sql_statement {
   struct ast_list table_settings; /* SETTINGS inside the table definition */
   const char *comment;
   bool materialized;             /* CREATE MATERIALIZED VIEW */
+  bool populate;                 /* CREATE MATERIALIZED VIEW … POPULATE */
   const char *to_database;       /* MATERIALIZED VIEW … TO db.t */
   const char *to_table;
   const char *as_database;       /* CREATE TABLE t AS other */
@@ -325,7 +329,8 @@ struct sql_statement {
   struct ast *show_limit;
 
   /* STMT_OPTIMIZE */
-  struct ast *partition;
+  struct ast *partition;         /* PARTITION expr (or ID 'x' as a string literal with partition_is_id) */
+  bool partition_is_id;
   bool final;
   bool deduplicate;
 
@@ -357,6 +362,18 @@ const char *ast_format_name(struct arena *a, const struct ast *node);
 struct ast *ast_new(struct arena *a, enum ast_kind kind, uint32_t pos, uint32_t len);
 struct ast *ast_function_new(struct arena *a, const char *name, uint32_t pos, uint32_t len,
                              struct ast **args, uint32_t arg_count);
+/* Appends; the list's storage must come from ast_list_push (its capacity
+ * is implied by count), or the list must be empty. */
 void ast_list_push(struct arena *a, struct ast_list *list, struct ast *item);
+
+/* Calls fn(node, depth, ctx) on every node reachable from the statement
+ * (and from st->explained), parents before children, depth 1 for the
+ * statement's direct nodes. Iterative, so any tree is safe; the stack is
+ * allocated in `a`. Stops at and returns the first non-zero fn result. */
+int sql_statement_walk(struct arena *a, const struct sql_statement *st,
+                       int (*fn)(const struct ast *node, uint32_t depth, void *ctx), void *ctx);
+/* Same for the subtree under one node (the root has depth 1). */
+int ast_walk(struct arena *a, const struct ast *root,
+             int (*fn)(const struct ast *node, uint32_t depth, void *ctx), void *ctx);
 
 #endif

@@ -75,6 +75,10 @@ void query_plan_header(const struct query_plan *plan, uint32_t *column_count,
  * next call. May be called after an error only to stop. */
 int query_plan_next(struct query_plan *plan, struct block **out, struct error *err);
 
+/* WITH TOTALS: the totals row (one row, same header), available once
+ * query_plan_next has returned the end; *out = NULL when there is none. */
+int query_plan_totals(struct query_plan *plan, struct block **out, struct error *err);
+
 /* The FORMAT named in the statement (or NULL), so the handler can pick the
  * output format: FORMAT clause > default_format/X-ClickHouse-Format > TSV. */
 const char *query_plan_format(const struct query_plan *plan);

@@ -28,6 +28,15 @@ struct format_options {
   char csv_delimiter;                /* format_csv_delimiter, default ',' */
   uint64_t pretty_max_rows;          /* output_format_pretty_max_rows, default 10000 */
   const char *timezone;              /* zone for DateTime columns without their own */
+  /* Zero values of the fields below give ClickHouse's defaults over HTTP. */
+  int pretty_color;                  /* output_format_pretty_color: 0 auto (= no ANSI, HTTP is no terminal), 1 on, -1 off */
+  bool pretty_grid_ascii;            /* output_format_pretty_grid_charset = 'ASCII' */
+  uint64_t pretty_max_column_pad_width;  /* output_format_pretty_max_column_pad_width, 0 = 250 */
+  bool tsv_crlf;                     /* output_format_tsv_crlf_end_of_line */
+  bool csv_crlf;                     /* output_format_csv_crlf_end_of_line */
+  bool json_quote_64bit_floats;      /* output_format_json_quote_64bit_floats */
+  bool json_named_tuples_as_arrays;  /* output_format_json_named_tuples_as_objects = 0 */
+  bool json_array_of_rows;           /* output_format_json_array_of_rows (JSONEachRow) */
 };
 
 /* Final figures some formats print (JSON's rows/statistics). */

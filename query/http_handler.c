@@ -182,7 +182,6 @@ static void add_common_headers(struct http_query *q)
   add_header(q, "X-ClickHouse-Query-Id", q->ctx.query_id);
   add_header(q, "X-ClickHouse-Server-Display-Name", q->svc->info.display_name);
   add_header(q, "X-ClickHouse-Timezone", q->svc->info.timezone);
-  add_header(q, "Keep-Alive", "timeout=10");
 }
 
 /* Picks response compression when the client asked for it (both the
@@ -230,11 +229,14 @@ static int sink_write(void *ctx, const char *data, size_t len)
   return 0;
 }
 
-/* "Code: 62. DB::Exception: msg. (SYNTAX_ERROR) (version 25.8.1.1)\n" */
+/* "Code: 62. DB::Exception: msg. (SYNTAX_ERROR) (version 25.8.1.1)\n"; like
+ * ClickHouse, the period after the message is added only when missing. */
 static void format_exception(struct http_query *q, struct buf *out)
 {
-  buf_printf(out, "Code: %d. DB::Exception: %s. (%s) (version %s)\n", q->err.code, q->err.message,
-             error_name(q->err.code), q->svc->info.version);
+  size_t len = strlen(q->err.message);
+  bool has_period = len > 0 && q->err.message[len - 1] == '.';
+  buf_printf(out, "Code: %d. DB::Exception: %s%s (%s) (version %s)\n", q->err.code, q->err.message,
+             has_period ? "" : ".", error_name(q->err.code), q->svc->info.version);
 }
 
 static void respond_error(struct http_query *q)

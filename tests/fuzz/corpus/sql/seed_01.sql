@@ -1,0 +1,1 @@
+SELECT 1 + 1, number * 2 AS x, 'a''b\n', [1, 2], (1, 'a'), -1, 1.5e10, NULL, true FROM system.numbers LIMIT 10

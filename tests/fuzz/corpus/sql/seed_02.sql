@@ -1,0 +1,1 @@
+SELECT count(*), count(DISTINCT x), quantile(0.5)(d), sumIf(x, y > 1), arrayMap(x -> x + 1, arr), arrayMap((a, b) -> a * b, l, r) FROM t

@@ -1,0 +1,1 @@
+SELECT x IN (1, 2), x NOT IN (SELECT y FROM t), x GLOBAL NOT IN t, a LIKE '%x', a NOT ILIKE 'y', a REGEXP 'z', a IS NOT NULL, NOT a IS NULL

@@ -1,0 +1,1 @@
+SELECT x BETWEEN 1 AND 2, x NOT BETWEEN 1 AND 2, c ? 1 : 2, a || b || c, a DIV b, a MOD b, a <=> b, a IS NOT DISTINCT FROM b

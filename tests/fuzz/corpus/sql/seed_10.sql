@@ -1,0 +1,1 @@
+SELECT CAST(x AS Nullable(String)), CAST(x, 'UInt8'), x::Array(Tuple(a UInt8, b String)), CAST(t AS DateTime64(3, 'UTC'))

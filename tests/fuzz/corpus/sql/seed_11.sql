@@ -1,0 +1,1 @@
+SELECT now() - INTERVAL 1 DAY, INTERVAL '2 hours', EXTRACT(YEAR FROM d), substring(s FROM 2 FOR 3), trim(BOTH ' ' FROM s), position('a' IN s)

@@ -1,0 +1,1 @@
+SELECT DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', {p:UInt8}, {s:Array(String)}, * EXCEPT (a, b), t.*, COLUMNS('^x')

@@ -1,0 +1,1 @@
+SELECT sum(x) OVER (PARTITION BY a ORDER BY b DESC), row_number() OVER (), count() FILTER (WHERE x > 0) FROM t

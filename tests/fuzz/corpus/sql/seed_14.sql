@@ -1,0 +1,1 @@
+SELECT a[1], t.1, t.1.2, m['k'], f(x).name, -x.1, -1::String, - - 1, 0x1F, 0b101, 1_000, inf, -nan, .5, 1e-7

@@ -1,0 +1,1 @@
+/* block /* nested */ */ SELECT 2 # hash comment

@@ -1,0 +1,1 @@
+INSERT INTO t SETTINGS async_insert = 1 FORMAT JSONEachRow {"a": 1}

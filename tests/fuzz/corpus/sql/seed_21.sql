@@ -1,0 +1,1 @@
+CREATE TABLE t (x UInt64, e Enum8('a' = 1, 'b' = 2), PROJECTION p (SELECT x ORDER BY e), CONSTRAINT c CHECK x > 0, PRIMARY KEY x) ENGINE = ReplacingMergeTree(ver) ORDER BY x SAMPLE BY x COMMENT 'c'

@@ -1,0 +1,1 @@
+CREATE TABLE t3 ENGINE = MergeTree ORDER BY tuple() AS SELECT 1 AS x

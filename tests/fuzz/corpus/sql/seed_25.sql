@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.mv TO otel.ts AS SELECT TraceId, min(Timestamp) AS Start FROM otel.spans GROUP BY TraceId

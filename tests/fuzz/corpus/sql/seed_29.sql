@@ -1,0 +1,1 @@
+RENAME TABLE a TO b, db.c TO db.d

@@ -1,0 +1,1 @@
+SYSTEM STOP MERGES db.t

@@ -1,0 +1,1 @@
+SET max_threads = 4, format_csv_delimiter = ';'
