@@ -1,0 +1,604 @@
+/* Part write/read round trips over every column type, multiple granules
+ * and input blocks, subsets of columns and granules, the primary index,
+ * min/max, skip-index answers, and corruption: every flipped byte is
+ * detected (and reported with an offset), truncated files are rejected. */
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/unit/test.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static struct arena A;
+static char dir[256];
+
+static const struct datatype *T(const char *text)
+{
+  const struct datatype *t;
+  struct error err;
+  if (datatype_parse(&A, text, strlen(text), &t, &err) != 0) {
+    fprintf(stderr, "type %s: %s\n", text, err.message);
+    exit(1);
+  }
+  return t;
+}
+
+static struct codec_chain C(const char *text)
+{
+  struct codec_chain c = { 0 };
+  struct error err;
+  if (text && codec_chain_parse_text(text, &c, &err) != 0) {
+    fprintf(stderr, "codec %s: %s\n", text, err.message);
+    exit(1);
+  }
+  return c;
+}
+
+enum {
+  C_TS, C_ID, C_F, C_S, C_SVC, C_NS, C_NI, C_ARR, C_MAP, C_EVN, C_EVT, C_FS, C_UUID, C_LCN, C_DATE, C_DT, C_B, C_E,
+  C_DD, C_TUP, C_AAS, NCOLS
+};
+
+static struct part_column_def cols[NCOLS];
+static struct skip_index_def idx[6];
+static uint32_t keys[] = { C_SVC, C_TS };
+static uint32_t mms[] = { C_TS, C_DATE };
+static struct part_schema schema;
+
+static void setup_schema(void)
+{
+  struct { const char *name, *type, *codec; } d[NCOLS] = {
+    { "ts", "DateTime64(9)", "Delta(8), ZSTD(1)" }, { "id", "UInt64", "T64, ZSTD(1)" },
+    { "f", "Float64", "Gorilla, LZ4" },             { "s", "String", "ZSTD(1)" },
+    { "svc", "LowCardinality(String)", NULL },      { "ns", "Nullable(String)", NULL },
+    { "ni", "Nullable(Int32)", "Delta, LZ4" },      { "arr", "Array(UInt32)", "ZSTD(3)" },
+    { "m", "Map(LowCardinality(String), String)", "ZSTD(1)" },
+    { "ev.name", "Array(LowCardinality(String))", NULL }, { "ev.ts", "Array(DateTime64(9))", "DoubleDelta, ZSTD(1)" },
+    { "fs", "FixedString(4)", NULL },               { "u", "UUID", "NONE" },
+    { "lcn", "LowCardinality(Nullable(String))", NULL }, { "d", "Date", "DoubleDelta" },
+    { "dt", "DateTime", "T64" },                    { "b", "Bool", NULL },
+    { "e", "Enum8('a' = 1, 'b' = 2)", NULL },       { "dd", "Int32", "DoubleDelta, LZ4" },
+    { "t", "Tuple(a UInt8, b String)", NULL },      { "aas", "Array(Array(String))", NULL },
+  };
+  for (int i = 0; i < NCOLS; i++)
+    cols[i] = (struct part_column_def){ d[i].name, T(d[i].type), C(d[i].codec) };
+  idx[0] = (struct skip_index_def){ .name = "idx_s", .expression = "s", .type = SKIP_INDEX_BLOOM_FILTER,
+                                    .input_type = T("String"), .granularity = 1, .false_positive_rate = 0.001 };
+  idx[1] = (struct skip_index_def){ .name = "idx_mk", .expression = "mapKeys(m)", .type = SKIP_INDEX_BLOOM_FILTER,
+                                    .input_type = T("Array(String)"), .granularity = 1, .false_positive_rate = 0.01 };
+  idx[2] = (struct skip_index_def){ .name = "idx_ns", .expression = "ns", .type = SKIP_INDEX_TOKENBF,
+                                    .input_type = T("Nullable(String)"), .granularity = 2, .size_bytes = 4096,
+                                    .hash_count = 3, .seed = 0 };
+  idx[3] = (struct skip_index_def){ .name = "idx_ng", .expression = "ns", .type = SKIP_INDEX_NGRAMBF,
+                                    .input_type = T("Nullable(String)"), .granularity = 1, .size_bytes = 8192,
+                                    .hash_count = 2, .seed = 7, .ngram_n = 4 };
+  idx[4] = (struct skip_index_def){ .name = "idx_id", .expression = "id", .type = SKIP_INDEX_MINMAX,
+                                    .input_type = T("UInt64"), .granularity = 1 };
+  idx[5] = (struct skip_index_def){ .name = "idx_svc", .expression = "svc", .type = SKIP_INDEX_SET,
+                                    .input_type = T("LowCardinality(String)"), .granularity = 3, .max_rows = 4 };
+  schema = (struct part_schema){ NCOLS, cols, 2, keys, 2, mms, 6, idx };
+}
+
+static const char *services[] = { "api", "cart", "checkout", "db", "email", "frontend" };
+static const char *words[] = { "GET", "POST", "timeout", "connection refused", "ok", "http://x/y?z=1", "" };
+
+static void hex(char *out, int n)
+{
+  for (int i = 0; i < n; i++)
+    out[i] = "0123456789abcdef"[rnd() % 16];
+}
+
+/* Rows [first, first+n) of the test table; global row r is deterministic in r. */
+static struct block *make_block(struct arena *a, uint32_t first, uint32_t n)
+{
+  struct block *b = block_create(a, NCOLS + 6);
+  b->rows = n;
+  for (int i = 0; i < NCOLS; i++) {
+    b->columns[i] = column_create(a, cols[i].type, n);
+    b->names[i] = cols[i].name;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t r = first + k;
+    rng = 0x1234567ull * (r + 1) ^ 0x9E3779B97F4A7C15ull;
+    rnd();
+    column_append_i64(b->columns[C_TS], 1700000000000000000ll + (int64_t)r * 1000003 + (int64_t)(rnd() % 1000));
+    column_append_u64(b->columns[C_ID], r % 7 == 0 ? UINT64_MAX - r : r * 3);
+    column_append_f64(b->columns[C_F], 100.0 + (double)(rnd() % 1000) / 8.0);
+    char h[32];
+    hex(h, 32);
+    column_append_bytes(b->columns[C_S], h, r % 5 == 0 ? 0 : 32);
+    const char *svc = services[(r / 1000) % 6];
+    column_append_bytes(b->columns[C_SVC], svc, strlen(svc));
+    if (r % 3 == 0) {
+      column_append_null(b->columns[C_NS]);
+    } else {
+      char msg[64];
+      int len = snprintf(msg, sizeof msg, "%s %s #%u", words[r % 7], words[(r / 7) % 7], r);
+      column_append_bytes(b->columns[C_NS], msg, (size_t)len);
+    }
+    if (r % 4 == 1)
+      column_append_null(b->columns[C_NI]);
+    else
+      column_append_i64(b->columns[C_NI], -(int64_t)r);
+    struct column *arr = b->columns[C_ARR];
+    for (uint32_t j = 0; j < r % 4; j++)
+      column_append_u64(arr->children[0], r + j);
+    column_close_array_row(arr);
+    struct column *m = b->columns[C_MAP];
+    for (uint32_t j = 0; j < r % 3; j++) {
+      char key[32], val[32];
+      int kl = snprintf(key, sizeof key, "http.k%u", (r + j) % 5);
+      int vl = snprintf(val, sizeof val, "v%u", r * 7 + j);
+      column_append_bytes(m->children[0], key, (size_t)kl);
+      column_append_bytes(m->children[1], val, (size_t)vl);
+    }
+    column_close_array_row(m);
+    for (uint32_t j = 0; j < r % 2 + (r % 11 == 0); j++) {
+      column_append_bytes(b->columns[C_EVN]->children[0], words[j], strlen(words[j]));
+      column_append_i64(b->columns[C_EVT]->children[0], 1700000000000000000ll + (int64_t)r * 1000 + j);
+    }
+    column_close_array_row(b->columns[C_EVN]);
+    column_close_array_row(b->columns[C_EVT]);
+    char fs[4] = { (char)('a' + r % 26), (char)r, 0, (char)(r >> 8) };
+    column_append_bytes(b->columns[C_FS], fs, r % 9 == 0 ? 2 : 4);
+    uint8_t u[16];
+    for (int j = 0; j < 16; j++)
+      u[j] = (uint8_t)rnd();
+    column_append_bytes(b->columns[C_UUID], u, 16);
+    if (r % 5 == 2)
+      column_append_null(b->columns[C_LCN]);
+    else
+      column_append_bytes(b->columns[C_LCN], words[r % 6], strlen(words[r % 6]));
+    column_append_u64(b->columns[C_DATE], 19000 + r / 5000);
+    column_append_u64(b->columns[C_DT], 1700000000u + r);
+    column_append_u64(b->columns[C_B], r % 2);
+    column_append_i64(b->columns[C_E], 1 + r % 2);
+    column_append_i64(b->columns[C_DD], (int64_t)r * r);
+    struct column *t = b->columns[C_TUP];
+    column_append_u64(t->children[0], r & 0xff);
+    column_append_bytes(t->children[1], words[r % 7], strlen(words[r % 7]));
+    column_close_tuple_row(t);
+    struct column *aas = b->columns[C_AAS];
+    for (uint32_t j = 0; j < r % 3; j++) {
+      for (uint32_t q = 0; q < j; q++)
+        column_append_bytes(aas->children[0]->children[0], words[q], strlen(words[q]));
+      column_close_array_row(aas->children[0]);
+    }
+    column_close_array_row(aas);
+  }
+  /* skip index inputs */
+  b->columns[NCOLS + 0] = b->columns[C_S];
+  struct column *mk = column_create(a, T("Array(String)"), n);
+  const struct column *m = b->columns[C_MAP];
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t s = k ? m->offsets[k - 1] : 0;
+    for (uint64_t j = s; j < m->offsets[k]; j++) {
+      struct slice v = column_get_bytes(m->children[0], (uint32_t)j);
+      column_append_bytes(mk->children[0], v.ptr, v.len);
+    }
+    column_close_array_row(mk);
+  }
+  b->columns[NCOLS + 1] = mk;
+  b->columns[NCOLS + 2] = b->columns[C_NS];
+  b->columns[NCOLS + 3] = b->columns[C_NS];
+  b->columns[NCOLS + 4] = b->columns[C_ID];
+  b->columns[NCOLS + 5] = b->columns[C_SVC];
+  return b;
+}
+
+enum { ROWS = 20000, GRAN = 1000 };
+
+static char *write_part_rows(const char *name, const struct part_writer_options *opt, struct part_info *info,
+                             uint32_t total)
+{
+  struct part_writer *w;
+  struct error err;
+  int rc = part_writer_open(dir, name, &schema, opt, &w, &err);
+  if (rc) {
+    fprintf(stderr, "open: %s\n", err.message);
+    exit(1);
+  }
+  static const uint32_t sizes[] = { 1, 2999, 7000, 4000, 5000, 1000 };
+  uint32_t first = 0;
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    struct arena a;
+    arena_init(&a, 0);
+    uint32_t n = (uint32_t)((uint64_t)sizes[i] * total / ROWS);
+    if (i == sizeof sizes / sizeof sizes[0] - 1)
+      n = total - first;
+    struct block *b = make_block(&a, first, n);
+    rc = part_writer_write_block(w, b, &err);
+    arena_destroy(&a);
+    if (rc) {
+      fprintf(stderr, "write: %s\n", err.message);
+      exit(1);
+    }
+    first += n;
+  }
+  REQUIRE(first == total);
+  rc = part_writer_finish(w, &A, info, &err);
+  if (rc) {
+    fprintf(stderr, "finish: %s\n", err.message);
+    exit(1);
+  }
+  return arena_printf(&A, "%s/%s", dir, name);
+}
+
+static char *write_part(const char *name, const struct part_writer_options *opt, struct part_info *info)
+{
+  return write_part_rows(name, opt, info, ROWS);
+}
+
+static void compare_rows(const struct block *got, uint32_t got_row, const struct block *want, uint32_t want_row,
+                         const uint32_t *which, uint32_t n)
+{
+  for (uint32_t i = 0; i < n; i++) {
+    const struct column *g = got->columns[i], *w = want->columns[which[i]];
+    if (column_compare_rows(g, got_row, w, want_row, false) != 0) {
+      struct buf a, b;
+      buf_init(&a);
+      buf_init(&b);
+      column_format_value(g, got_row, &a);
+      column_format_value(w, want_row, &b);
+      fprintf(stderr, "row %u column %s: got %s want %s\n", want_row, cols[which[i]].name, buf_cstr(&a), buf_cstr(&b));
+      buf_free(&a);
+      buf_free(&b);
+      test_failures++;
+      return;
+    }
+    if (g->type->id == TYPE_FLOAT64 && column_get_f64(g, got_row) != column_get_f64(w, want_row))
+      test_failures++;
+  }
+}
+
+static void test_round_trip(void)
+{
+  struct part_writer_options opt = { .index_granularity = GRAN, .min_block_bytes = 4096, .max_block_bytes = 32768,
+                                     .partition_id = "p1-202401", .partition_value = SLICE_LIT("\x01\x02pv") };
+  struct part_info info;
+  char *path = write_part("all_1_1_0", &opt, &info);
+  CHECK_EQ_INT(info.rows, ROWS);
+  CHECK_EQ_INT(info.granules, ROWS / GRAN);
+  struct stat st;
+  REQUIRE(stat(path, &st) == 0);
+  CHECK_EQ_INT(info.bytes_on_disk, st.st_size);
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s/tmp_all_1_1_0", dir);
+  CHECK(access(tmp, F_OK) != 0);
+  CHECK(info.columns[C_TS].compressed_bytes > 0);
+  CHECK(info.columns[C_TS].uncompressed_bytes == ROWS * 8);
+  CHECK_EQ_INT(info.minmax[0]->rows, 2);
+
+  struct arena ra;
+  arena_init(&ra, 0);
+  struct part_reader *r;
+  struct error err;
+  int rc = part_reader_open(path, &ra, &r, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.message);
+  REQUIRE(rc == 0);
+  CHECK_EQ_INT(part_reader_rows(r), ROWS);
+  CHECK_EQ_INT(part_reader_granule_count(r), ROWS / GRAN);
+  CHECK_EQ_INT(part_reader_granule_rows(r, 3), GRAN);
+  CHECK_EQ_INT(part_reader_granule_first_row(r, 3), 3 * GRAN);
+  CHECK_EQ_STR(part_reader_partition_id(r), "p1-202401");
+  CHECK(part_reader_partition_value(r).len == 4 && memcmp(part_reader_partition_value(r).ptr, "\x01\x02pv", 4) == 0);
+  const struct part_schema *S = part_reader_schema(r);
+  CHECK_EQ_INT(S->column_count, NCOLS);
+  for (int i = 0; i < NCOLS; i++) {
+    CHECK_EQ_STR(S->columns[i].name, cols[i].name);
+    CHECK(datatype_equal(S->columns[i].type, cols[i].type));
+  }
+  CHECK_EQ_INT(S->columns[C_TS].codec.count, 2);
+
+  /* everything */
+  struct arena all_a;
+  arena_init(&all_a, 0);
+  struct block *want = make_block(&all_a, 0, ROWS);
+  struct part_read_column rq[NCOLS];
+  uint32_t which[NCOLS];
+  for (int i = 0; i < NCOLS; i++) {
+    rq[i] = (struct part_read_column){ cols[i].name, NULL };
+    which[i] = (uint32_t)i;
+  }
+  struct granule_range whole = { 0, ROWS / GRAN };
+  struct block *got;
+  struct part_read_stats rs;
+  rc = part_reader_read(r, rq, NCOLS, &whole, 1, &ra, &got, &rs, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.message);
+  REQUIRE(rc == 0);
+  CHECK_EQ_INT(got->rows, ROWS);
+  CHECK_EQ_INT(rs.rows, ROWS);
+  CHECK(rs.bytes_read > 0 && rs.bytes_read < (uint64_t)st.st_size);
+  for (uint32_t row = 0; row < ROWS; row++)
+    compare_rows(got, row, want, row, which, NCOLS);
+
+  /* a subset of columns and granules */
+  struct part_read_column sub[3] = { { "m", NULL }, { "svc", NULL }, { "added", T("Nullable(UInt8)") } };
+  struct granule_range rg[2] = { { 2, 4 }, { 17, 18 } };
+  rc = part_reader_read(r, sub, 3, rg, 2, &ra, &got, &rs, &err);
+  REQUIRE(rc == 0);
+  CHECK_EQ_INT(got->rows, 3 * GRAN);
+  uint32_t which2[2] = { C_MAP, C_SVC };
+  for (uint32_t row = 0; row < 3 * GRAN; row++) {
+    uint32_t wr = row < 2 * GRAN ? 2 * GRAN + row : 17 * GRAN + (row - 2 * GRAN);
+    compare_rows(got, row, want, wr, which2, 2);
+    CHECK(column_is_null(got->columns[2], row));
+  }
+  struct part_read_stats rs_all = rs;
+  struct granule_range one = { 5, 6 };
+  struct part_read_column only_id = { "id", NULL };
+  rc = part_reader_read(r, &only_id, 1, &one, 1, &ra, &got, &rs, &err);
+  REQUIRE(rc == 0);
+  CHECK(rs.bytes_read < rs_all.bytes_read);
+  CHECK_EQ_INT(column_get_u64(got->columns[0], 0), (5 * GRAN) % 7 == 0 ? UINT64_MAX - 5 * GRAN : 5 * GRAN * 3);
+  struct part_read_column missing = { "nope", NULL };
+  CHECK_EQ_INT(part_reader_read(r, &missing, 1, &one, 1, &ra, &got, NULL, &err), ERR_NO_SUCH_COLUMN_IN_TABLE);
+  struct granule_range bad = { 5, 99 };
+  CHECK_EQ_INT(part_reader_read(r, &only_id, 1, &bad, 1, &ra, &got, NULL, &err), ERR_BAD_ARGUMENTS);
+
+  /* primary index: value of each key column at each granule start */
+  const struct column *pk0 = part_reader_primary_index(r, 0), *pk1 = part_reader_primary_index(r, 1);
+  REQUIRE(pk0 && pk1);
+  CHECK_EQ_INT(pk0->rows, ROWS / GRAN);
+  for (uint32_t g = 0; g < ROWS / GRAN; g++) {
+    CHECK(column_compare_rows(pk0, g, want->columns[C_SVC], g * GRAN, false) == 0);
+    CHECK(column_compare_rows(pk1, g, want->columns[C_TS], g * GRAN, false) == 0);
+  }
+  /* min/max */
+  const struct column *mm = part_reader_minmax(r, "ts");
+  REQUIRE(mm && mm->rows == 2);
+  CHECK(column_compare_rows(mm, 0, want->columns[C_TS], 0, false) == 0);
+  CHECK(column_compare_rows(mm, 1, want->columns[C_TS], ROWS - 1, false) == 0);
+  CHECK(column_compare_rows(info.minmax[0], 1, want->columns[C_TS], ROWS - 1, false) == 0);
+  const struct column *mmd = part_reader_minmax(r, "d");
+  REQUIRE(mmd);
+  CHECK_EQ_INT(column_get_u64(mmd, 0), 19000);
+  CHECK_EQ_INT(column_get_u64(mmd, 1), 19000 + (ROWS - 1) / 5000);
+  CHECK(part_reader_minmax(r, "id") == NULL);
+  struct column *lo = column_create(&ra, T("Date"), 1), *hi = column_create(&ra, T("Date"), 1);
+  column_append_u64(lo, 18000);
+  column_append_u64(hi, 18999);
+  CHECK(!minmax_range_overlaps(mmd, lo, 0, true, hi, 0, true));
+  CHECK(minmax_range_overlaps(mmd, lo, 0, true, NULL, 0, true));
+  CHECK(!minmax_range_overlaps(mmd, NULL, 0, true, hi, 0, false));
+
+  /* skip indexes */
+  const struct skip_index *ix;
+  REQUIRE(part_reader_skip_index(r, 0, &ix, &err) == 0);
+  CHECK_EQ_INT(skip_index_entry_count(ix), ROWS / GRAN);
+  uint32_t false_pos = 0, probes = 0;
+  for (uint32_t row = 1; row < ROWS; row += 37) {
+    struct slice v = column_get_bytes(want->columns[C_S], row);
+    uint32_t g = row / GRAN;
+    CHECK(skip_index_may_contain_equal(ix, g, v.ptr, v.len));
+    for (uint32_t og = 0; og < ROWS / GRAN; og++)
+      if (og != g && v.len) {
+        probes++;
+        false_pos += skip_index_may_contain_equal(ix, og, v.ptr, v.len);
+      }
+  }
+  CHECK(false_pos * 100 < probes);  /* fp rate 0.001 requested */
+  REQUIRE(part_reader_skip_index(r, 1, &ix, &err) == 0);
+  CHECK(skip_index_may_contain_equal(ix, 0, "http.k1", 7));
+  CHECK(!skip_index_may_contain_equal(ix, 0, "http.nope", 9));
+  REQUIRE(part_reader_skip_index(r, 2, &ix, &err) == 0);
+  CHECK_EQ_INT(skip_index_entry_count(ix), ROWS / GRAN / 2);
+  CHECK(skip_index_may_contain_token(ix, 0, "timeout", 7));
+  CHECK(skip_index_may_contain_token(ix, 0, "refused", 7));
+  CHECK(!skip_index_may_contain_token(ix, 0, "zebra", 5));
+  CHECK(skip_index_may_contain_equal(ix, 0, "connection refused", 18));
+  CHECK(!skip_index_may_contain_equal(ix, 0, "connection zebra", 16));
+  CHECK(skip_index_may_contain_substring(ix, 0, "x connection refused y", 22));
+  CHECK(!skip_index_may_contain_substring(ix, 0, "x zebra y", 9));
+  CHECK(skip_index_may_contain_substring(ix, 0, "zebra", 5));   /* partial tokens cannot prune */
+  REQUIRE(part_reader_skip_index(r, 3, &ix, &err) == 0);
+  CHECK(skip_index_may_contain_substring(ix, 0, "refus", 5));
+  CHECK(!skip_index_may_contain_substring(ix, 0, "qqqqq", 5));
+  CHECK(skip_index_may_contain_substring(ix, 0, "qq", 2));       /* shorter than n */
+  REQUIRE(part_reader_skip_index(r, 4, &ix, &err) == 0);
+  const struct column *emm;
+  REQUIRE(skip_index_minmax(ix, 1, &emm));
+  uint64_t probe = 1500 * 3;
+  CHECK(skip_index_may_contain_equal(ix, 1, &probe, 8));
+  probe = 999999999;
+  CHECK(!skip_index_may_contain_equal(ix, 2, &probe, 8) || column_get_u64(emm, 1) >= probe);
+  REQUIRE(part_reader_skip_index(r, 5, &ix, &err) == 0);
+  CHECK_EQ_INT(skip_index_entry_count(ix), (ROWS / GRAN + 2) / 3);
+  CHECK(skip_index_may_contain_equal(ix, 0, "api", 3));
+  CHECK(!skip_index_may_contain_equal(ix, 0, "db", 2));
+  CHECK(skip_index_may_contain_equal(ix, 1, "db", 2));
+  CHECK(!skip_index_may_contain_equal(ix, 1, "cart", 4));
+  part_reader_close(r);
+  arena_destroy(&all_a);
+  arena_destroy(&ra);
+}
+
+/* Flip one byte at many offsets (every offset in the tail region): the open
+ * or a full read must fail with CORRUPTED_DATA/CANNOT_DECOMPRESS naming the
+ * file and an offset. Truncations must fail too. */
+static void test_corruption(void)
+{
+  struct part_writer_options opt = { .index_granularity = 256, .min_block_bytes = 1024, .max_block_bytes = 4096,
+                                     .default_codec = codec_chain_zstd(1), .no_fsync = true };
+  struct part_info info;
+  char *path = write_part_rows("all_2_2_0", &opt, &info, 2000);
+  FILE *f = fopen(path, "rb");
+  REQUIRE(f);
+  size_t n = (size_t)info.bytes_on_disk;
+  uint8_t *orig = malloc(n);
+  REQUIRE(fread(orig, 1, n, f) == n);
+  fclose(f);
+  char *bad = arena_printf(&A, "%s/bad_part", dir);
+  struct part_read_column rq[NCOLS];
+  for (int i = 0; i < NCOLS; i++)
+    rq[i] = (struct part_read_column){ cols[i].name, NULL };
+  uint32_t step = (uint32_t)(n / 1500) | 1, tested = 0, detected = 0;
+  for (size_t off = 0; off < n; off += (off + 4096 > n ? 1 : step)) {
+    orig[off] ^= 0x40;
+    f = fopen(bad, "wb");
+    fwrite(orig, 1, n, f);
+    fclose(f);
+    orig[off] ^= 0x40;
+    struct arena ra;
+    arena_init(&ra, 0);
+    struct part_reader *r;
+    struct error err;
+    int rc = part_reader_open(bad, &ra, &r, &err);
+    if (rc == 0) {
+      struct granule_range g = { 0, part_reader_granule_count(r) };
+      struct block *b;
+      rc = part_reader_read(r, rq, NCOLS, &g, 1, &ra, &b, NULL, &err);
+      for (uint32_t i = 0; rc == 0 && i < part_reader_schema(r)->index_count; i++) {
+        const struct skip_index *ix;
+        rc = part_reader_skip_index(r, i, &ix, &err);
+      }
+    }
+    tested++;
+    if (rc == ERR_CORRUPTED_DATA || rc == ERR_CANNOT_DECOMPRESS) {
+      detected++;
+      if (!strstr(err.message, "bad_part") || !strstr(err.message, "offset")) {
+        fprintf(stderr, "flip at %zu: message lacks file/offset: %s\n", off, err.message);
+        test_failures++;
+      }
+    } else {
+      fprintf(stderr, "flip at %zu not detected (rc=%d)\n", off, rc);
+      test_failures++;
+    }
+    arena_destroy(&ra);
+  }
+  CHECK(tested > 1000);
+  CHECK_EQ_INT(detected, tested);
+  /* truncations */
+  for (size_t cut = 0; cut < n; cut += (cut < 64 || n - cut < 64) ? 1 : n / 97) {
+    f = fopen(bad, "wb");
+    fwrite(orig, 1, cut, f);
+    fclose(f);
+    struct arena ra;
+    arena_init(&ra, 0);
+    struct part_reader *r;
+    struct error err;
+    int rc = part_reader_open(bad, &ra, &r, &err);
+    CHECK_EQ_INT(rc, ERR_CORRUPTED_DATA);
+    arena_destroy(&ra);
+  }
+  free(orig);
+  unlink(bad);
+}
+
+static void test_abort_and_empty(void)
+{
+  struct part_writer *w;
+  struct error err;
+  REQUIRE(part_writer_open(dir, "all_3_3_0", &schema, NULL, &w, &err) == 0);
+  struct arena a;
+  arena_init(&a, 0);
+  REQUIRE(part_writer_write_block(w, make_block(&a, 0, 10), &err) == 0);
+  part_writer_abort(w);
+  char p[512];
+  snprintf(p, sizeof p, "%s/tmp_all_3_3_0", dir);
+  CHECK(access(p, F_OK) != 0);
+  /* wrong input */
+  REQUIRE(part_writer_open(dir, "all_4_4_0", &schema, NULL, &w, &err) == 0);
+  struct block *b = make_block(&a, 0, 10);
+  b->column_count--;
+  CHECK_EQ_INT(part_writer_write_block(w, b, &err), ERR_NUMBER_OF_COLUMNS_DOESNT_MATCH);
+  part_writer_abort(w);
+  /* an empty part */
+  struct part_info info;
+  REQUIRE(part_writer_open(dir, "all_5_5_0", &schema, NULL, &w, &err) == 0);
+  REQUIRE(part_writer_finish(w, &A, &info, &err) == 0);
+  CHECK_EQ_INT(info.rows, 0);
+  struct part_reader *r;
+  snprintf(p, sizeof p, "%s/all_5_5_0", dir);
+  REQUIRE(part_reader_open(p, &a, &r, &err) == 0);
+  CHECK_EQ_INT(part_reader_granule_count(r), 0);
+  CHECK(part_reader_minmax(r, "ts") == NULL);
+  struct part_read_column c = { "ts", NULL };
+  struct block *out;
+  REQUIRE(part_reader_read(r, &c, 1, NULL, 0, &a, &out, NULL, &err) == 0);
+  CHECK_EQ_INT(out->rows, 0);
+  CHECK_EQ_INT(part_reader_open("/nonexistent/x", &a, &r, &err), ERR_FILE_DOESNT_EXIST);
+  arena_destroy(&a);
+}
+
+static void test_granule_bytes_cap(void)
+{
+  /* index_granularity_bytes closes granules early on wide rows */
+  struct part_column_def c1[1] = { { "s", T("String"), { 0 } } };
+  struct part_schema s1 = { 1, c1, 0, NULL, 0, NULL, 0, NULL };
+  struct part_writer_options opt = { .index_granularity = 8192, .index_granularity_bytes = 100000,
+                                     .default_codec = codec_chain_zstd(1) };
+  struct part_writer *w;
+  struct error err;
+  REQUIRE(part_writer_open(dir, "all_6_6_0", &s1, &opt, &w, &err) == 0);
+  struct arena a;
+  arena_init(&a, 0);
+  struct block *b = block_create(&a, 1);
+  b->rows = 1000;
+  b->columns[0] = column_create(&a, c1[0].type, 1000);
+  char big[1000];
+  memset(big, 'x', sizeof big);
+  for (int i = 0; i < 1000; i++)
+    column_append_bytes(b->columns[0], big, sizeof big);
+  REQUIRE(part_writer_write_block(w, b, &err) == 0);
+  struct part_info info;
+  REQUIRE(part_writer_finish(w, &a, &info, &err) == 0);
+  CHECK(info.granules >= 9 && info.granules <= 11);
+  arena_destroy(&a);
+}
+
+/* SPANHOUSE_FUZZ_SEEDS=dir: writes small valid parts (plain footers, so
+ * mutations reach the footer parser) as the fuzz_part seed corpus. */
+static void write_seeds(const char *out_dir)
+{
+  static const uint32_t rows[] = { 1, 40, 300 };
+  for (int i = 0; i < 3; i++) {
+    struct part_writer_options opt = { .index_granularity = 16 + 16 * (uint32_t)i, .min_block_bytes = 256,
+                                       .max_block_bytes = 1024, .plain_footer = true, .no_fsync = true,
+                                       .default_codec = i == 1 ? codec_chain_zstd(1) : codec_chain_lz4() };
+    char name[32];
+    snprintf(name, sizeof name, "seed_%d", i);
+    struct part_info info;
+    char *p = write_part_rows(name, &opt, &info, rows[i]);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/seed_part_%d'", p, out_dir, i);
+    if (system(cmd) != 0)
+      test_failures++;
+  }
+}
+
+int main(void)
+{
+  arena_init(&A, 0);
+  snprintf(dir, sizeof dir, "/tmp/spanhouse-test-part-XXXXXX");
+  REQUIRE(mkdtemp(dir));
+  setup_schema();
+  if (getenv("SPANHOUSE_FUZZ_SEEDS")) {
+    write_seeds(getenv("SPANHOUSE_FUZZ_SEEDS"));
+    TEST_DONE();
+  }
+  test_round_trip();
+  test_abort_and_empty();
+  test_granule_bytes_cap();
+  test_corruption();
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    test_failures++;
+  arena_destroy(&A);
+  TEST_DONE();
+}
