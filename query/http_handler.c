@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -447,17 +448,34 @@ static int apply_settings(struct http_query *q, const struct ast_list *list)
   return 0;
 }
 
+/* output_format_pretty_color: "auto" (no terminal over HTTP, so off), 0/1. */
+static int pretty_color_option(const char *v)
+{
+  if (!v || strcmp(v, "auto") == 0)
+    return 0;
+  return strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ? -1 : 1;
+}
+
 static struct format_options output_options(struct http_query *q)
 {
-  const char *delim = settings_get_str(q->settings, "format_csv_delimiter");
+  const struct settings *s = q->settings;
+  const char *delim = settings_get_str(s, "format_csv_delimiter");
   return (struct format_options){
-    .json_quote_64bit_integers = settings_get_bool(q->settings, "output_format_json_quote_64bit_integers"),
-    .json_quote_denormals = settings_get_bool(q->settings, "output_format_json_quote_denormals"),
-    .json_escape_forward_slashes = settings_get_bool(q->settings, "output_format_json_escape_forward_slashes"),
-    .write_statistics = settings_get_bool(q->settings, "output_format_write_statistics"),
+    .json_quote_64bit_integers = settings_get_bool(s, "output_format_json_quote_64bit_integers"),
+    .json_quote_denormals = settings_get_bool(s, "output_format_json_quote_denormals"),
+    .json_escape_forward_slashes = settings_get_bool(s, "output_format_json_escape_forward_slashes"),
+    .write_statistics = settings_get_bool(s, "output_format_write_statistics"),
     .csv_delimiter = delim && *delim ? delim[0] : ',',
-    .pretty_max_rows = settings_get_u64(q->settings, "output_format_pretty_max_rows"),
+    .pretty_max_rows = settings_get_u64(s, "output_format_pretty_max_rows"),
     .timezone = q->svc->info.timezone,
+    .pretty_color = pretty_color_option(settings_get_str(s, "output_format_pretty_color")),
+    .pretty_grid_ascii = strcasecmp(settings_get_str(s, "output_format_pretty_grid_charset"), "ASCII") == 0,
+    .pretty_max_column_pad_width = settings_get_u64(s, "output_format_pretty_max_column_pad_width"),
+    .tsv_crlf = settings_get_bool(s, "output_format_tsv_crlf_end_of_line"),
+    .csv_crlf = settings_get_bool(s, "output_format_csv_crlf_end_of_line"),
+    .json_quote_64bit_floats = settings_get_bool(s, "output_format_json_quote_64bit_floats"),
+    .json_named_tuples_as_arrays = !settings_get_bool(s, "output_format_json_named_tuples_as_objects"),
+    .json_array_of_rows = settings_get_bool(s, "output_format_json_array_of_rows"),
   };
 }
 
