@@ -557,11 +557,8 @@ static int handle(struct http_query *q)
   if (rc)
     return rc;
 
+  /* The parser copies a top-level SELECT's SETTINGS into stmt->settings. */
   if ((rc = apply_settings(q, &stmt->settings)))
-    return rc;
-  if (stmt->select && stmt->select->kind == AST_SELECT_UNION && stmt->select->u.select_union.selects.count == 1 &&
-      stmt->select->u.select_union.selects.items[0]->kind == AST_SELECT &&
-      (rc = apply_settings(q, &stmt->select->u.select_union.selects.items[0]->u.select.settings)))
     return rc;
 
   q->ctx.readonly = settings_get_u64(q->settings, "readonly") > 0 || http_request_is_method(q->req, "GET");

@@ -1,6 +1,6 @@
-/* {name:Type} substitution; see params.h. The walk visits every AST slot a
- * statement can hold, so placeholders work anywhere an expression may stand
- * (SELECT, WHERE, LIMIT, table functions, SETTINGS values, …). */
+/* {name:Type} substitution; see params.h. sql_statement_walk visits every
+ * node a statement holds, so placeholders work anywhere an expression may
+ * stand (SELECT, WHERE, LIMIT, table functions, SETTINGS values, …). */
 #include "query/params.h"
 
 #include <string.h>
@@ -11,18 +11,6 @@ struct substitution {
   uint32_t param_count;
   struct error *err;
 };
-
-static int walk(struct substitution *s, struct ast **slot);
-
-static int walk_list(struct substitution *s, struct ast_list *list)
-{
-  for (uint32_t i = 0; i < list->count; i++) {
-    int rc = walk(s, &list->items[i]);
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
 
 /* Undoes the escaped-text escapes (\t, \n, \\, \', …) of a parameter value,
  * as ClickHouse reads param_ values. */
@@ -69,9 +57,10 @@ static struct ast *string_literal(struct arena *a, const char *bytes, size_t len
   return lit;
 }
 
-static int substitute(struct substitution *s, struct ast **slot)
+/* Rewrites one placeholder node in place: the walker hands out const nodes,
+ * but every node lives in the query arena and belongs to this statement. */
+static int substitute(struct substitution *s, struct ast *node)
 {
-  struct ast *node = *slot;
   const char *name = node->u.param.name, *type = node->u.param.type;
   const struct query_param *p = NULL;
   for (uint32_t i = 0; i < s->param_count && !p; i++)
@@ -103,106 +92,19 @@ static int substitute(struct substitution *s, struct ast **slot)
     replacement = ast_function_new(s->arena, "CAST", node->pos, node->len, args, 2);
   }
   replacement->alias = node->alias;
-  *slot = replacement;
+  *node = *replacement;
   return 0;
 }
 
-static int walk_select(struct substitution *s, struct ast_select *q)
+static int visit(const struct ast *node, uint32_t depth, void *ctx)
 {
-  struct ast_list *lists[] = { &q->with, &q->distinct_on, &q->columns, &q->from, &q->group_by,
-                               &q->order_by, &q->limit_by, &q->settings };
-  struct ast **slots[] = { &q->prewhere, &q->where, &q->having, &q->qualify, &q->limit_by_limit,
-                           &q->limit_by_offset, &q->limit, &q->offset };
-  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-    int rc = walk_list(s, lists[i]);
-    if (rc)
-      return rc;
-  }
-  for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
-    int rc = walk(s, slots[i]);
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
-
-static int walk(struct substitution *s, struct ast **slot)
-{
-  struct ast *n = *slot;
-  if (!n)
-    return 0;
-  int rc = 0;
-  switch (n->kind) {
-  case AST_QUERY_PARAMETER:
-    return substitute(s, slot);
-  case AST_LITERAL:
-  case AST_IDENTIFIER:
-    return 0;
-  case AST_ASTERISK:
-    return walk_list(s, &n->u.asterisk.except);
-  case AST_FUNCTION:
-    if ((rc = walk_list(s, &n->u.function.args)) || (rc = walk_list(s, &n->u.function.params)))
-      return rc;
-    return walk(s, &n->u.function.over);
-  case AST_SUBQUERY:
-    return walk(s, &n->u.subquery.query);
-  case AST_ORDER_ELEMENT:
-    return walk(s, &n->u.order.expr);
-  case AST_SETTING:
-    return walk(s, &n->u.setting.value);
-  case AST_SELECT:
-    return walk_select(s, &n->u.select);
-  case AST_SELECT_UNION:
-    return walk_list(s, &n->u.select_union.selects);
-  case AST_TABLE_EXPR:
-    if ((rc = walk(s, &n->u.table_expr.subquery)) || (rc = walk(s, &n->u.table_expr.function)))
-      return rc;
-    return walk(s, &n->u.table_expr.sample);
-  case AST_JOIN:
-    if ((rc = walk(s, &n->u.join.table)) || (rc = walk(s, &n->u.join.on)))
-      return rc;
-    return walk_list(s, &n->u.join.using_columns);
-  case AST_ARRAY_JOIN:
-    return walk_list(s, &n->u.array_join.exprs);
-  case AST_COLUMN_DEF:
-    if ((rc = walk(s, &n->u.column_def.default_expr)) || (rc = walk(s, &n->u.column_def.ttl)))
-      return rc;
-    return walk_list(s, &n->u.column_def.codecs);
-  case AST_INDEX_DEF:
-    if ((rc = walk(s, &n->u.index_def.expr)))
-      return rc;
-    return walk(s, &n->u.index_def.type);
-  case AST_TTL_ELEMENT:
-    if ((rc = walk(s, &n->u.ttl.expr)))
-      return rc;
-    return walk(s, &n->u.ttl.where);
-  }
-  return 0;
-}
-
-static int walk_statement(struct substitution *s, struct sql_statement *st)
-{
-  int rc;
-  struct ast **slots[] = { &st->select, &st->show_limit, &st->partition, &st->engine, &st->partition_by,
-                           &st->order_by, &st->primary_key, &st->sample_by };
-  for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
-    if ((rc = walk(s, slots[i])))
-      return rc;
-  struct ast_list *lists[] = { &st->settings, &st->columns, &st->indexes, &st->ttl, &st->table_settings };
-  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-    if ((rc = walk_list(s, lists[i])))
-      return rc;
-  for (uint32_t i = 0; i < st->alter_count; i++) {
-    struct alter_command *c = &st->alter_commands[i];
-    if ((rc = walk(s, &c->partition)) || (rc = walk(s, &c->where)) || (rc = walk_list(s, &c->assignments)))
-      return rc;
-  }
-  return st->explained ? walk_statement(s, st->explained) : 0;
+  (void)depth;
+  return node->kind == AST_QUERY_PARAMETER ? substitute(ctx, (struct ast *)node) : 0;
 }
 
 int query_params_substitute(struct arena *a, struct sql_statement *stmt, const struct query_param *params,
                             uint32_t param_count, struct error *err)
 {
   struct substitution s = { a, params, param_count, err };
-  return walk_statement(&s, stmt);
+  return sql_statement_walk(a, stmt, visit, &s);
 }

@@ -14,16 +14,6 @@ failures=()
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port" >&2
-  return 1
-}
-
 # run_suite NAME BUILD_DIR MAKE_ARGS...
 run_suite() {
   local name=$1 build=$2
@@ -61,18 +51,18 @@ run_suite() {
   done
 
   echo "== $name live server"
-  local port data pid log
-  port=$(free_port) || { fail "$name: no free port"; return; }
+  local port="" data pid log
   data=$(mktemp -d)
   log="$build/server-test.log"
-  "$build/spanhouse" server --listen-host 127.0.0.1 --http-port "$port" \
-    --otlp-http-port 0 --otlp-grpc-port 0 --data-dir "$data" >"$log" 2>&1 &
+  "$build/spanhouse" server --listen-host 127.0.0.1 --http-port 0 --data-dir "$data" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && break
+  for _ in $(seq 1 200); do
+    port=$(sed -n 's/.*ClickHouse HTTP interface on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  if ! curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then
+  if [ -z "$port" ] || ! curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then
     tail -20 "$log"
     fail "$name: server did not start"
     kill "$pid" 2>/dev/null
