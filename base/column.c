@@ -102,6 +102,11 @@ struct column *column_create(struct arena *a, const struct datatype *type, uint3
     c->children[0] = column_create(a, type->children[0], 16);
     column_append_default(c->children[0]);
     break;
+  case TYPE_STRING:
+    /* Never NULL, so empty values are valid {ptr, 0} slices that memcpy
+     * and friends may be handed without a special case. */
+    chars_grow(c, 1);
+    break;
   default:
     break;
   }

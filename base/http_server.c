@@ -98,6 +98,7 @@ struct http_response {
   struct http_conn *conn;
   int status;
   bool begun, started, ended, close_after, no_body, chunked, raw_until_close;
+  bool hold;                         /* buffer the whole body; Content-Length at end */
   int err;                           /* sticky send error */
   struct buf head_extra;             /* "Name: value\r\n" lines */
   struct buf out;                    /* body bytes not yet sent */
@@ -910,7 +911,7 @@ int http_response_write(struct http_response *r, const void *data, size_t len)
     rc = compressor_run(r->enc, data, len, false, false, &r->out, &err);
     if (rc)
       return rc;
-  } else if (len >= RESPONSE_FLUSH_BYTES) {
+  } else if (len >= RESPONSE_FLUSH_BYTES && !r->hold) {
     /* Big piece: send what is buffered, then this piece without copying. */
     if (r->out.len) {
       rc = resp_emit(r, r->out.data, r->out.len, false);
@@ -922,11 +923,17 @@ int http_response_write(struct http_response *r, const void *data, size_t len)
   } else {
     buf_append(&r->out, data, len);
   }
-  if (r->out.len >= RESPONSE_FLUSH_BYTES) {
+  if (r->out.len >= RESPONSE_FLUSH_BYTES && !r->hold) {
     rc = resp_emit(r, r->out.data, r->out.len, false);
     buf_reset(&r->out);
   }
   return rc;
+}
+
+void http_response_hold(struct http_response *r)
+{
+  if (!r->started)
+    r->hold = true;
 }
 
 int http_response_printf(struct http_response *r, const char *fmt, ...)

@@ -98,6 +98,9 @@ int  http_response_add_header(struct http_response *resp, const char *name, cons
 /* Compresses the body with "gzip", "deflate" or "zstd" (NULL/"" = none);
  * before the first write. Pick from Accept-Encoding with compress_codec_from_accept. */
 int  http_response_set_encoding(struct http_response *resp, const char *coding);
+/* Keeps the whole body in memory and sends it with Content-Length at end
+ * (for a body the caller has already bounded); only before the head is sent. */
+void http_response_hold(struct http_response *resp);
 /* Forces Connection: close after this response. */
 void http_response_close_after(struct http_response *resp);
 /* Appends body bytes. Small writes are buffered; past ~64 KiB the head goes

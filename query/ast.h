@@ -110,6 +110,8 @@ struct ast_table_expr {
   const char *table;             /* NULL for subquery / table function */
   struct ast *subquery;          /* AST_SELECT_UNION */
   struct ast *function;          /* AST_FUNCTION, e.g. numbers(10) */
+  struct ast *name_param;        /* FROM {t:Identifier}: an AST_QUERY_PARAMETER that query
+                                    parameter substitution turns into database/table */
   bool final;
   struct ast *sample;            /* SAMPLE ratio, or NULL */
   struct ast *sample_offset;     /* SAMPLE k OFFSET m: m, or NULL */

@@ -313,8 +313,6 @@ static int exec_concat(struct fn_call *call, struct eval *ev, struct column **ar
   bool ws = call->def->resolve == fr_concat_ws;
   struct column *r = str_out(ev, rows, 0);
   for (uint32_t i = 0; i < rows; i++) {
-    size_t start = r->chars_len;
-    (void)start;
     for (uint32_t j = ws ? 1 : 0; j < k; j++) {
       struct slice x = sv(s[j], i);
       if (ws && j > 1) {
@@ -578,7 +576,8 @@ static int exec_replace(struct fn_call *call, struct eval *ev, struct column **a
       r->chars_len += chunk;
       if (!q)
         break;
-      memcpy(r->chars + r->chars_len, rep.ptr, rep.len);
+      if (rep.len)
+        memcpy(r->chars + r->chars_len, rep.ptr, rep.len);
       r->chars_len += rep.len;
       p = q + nd.len;
       if (one) {
@@ -950,8 +949,6 @@ static int exec_split(struct fn_call *call, struct eval *ev, struct column **arg
     } else if (op == 2 || op == 3) {
       size_t k = 0;
       while (k < s.len) {
-        bool (*sep_ch)(char) = NULL;
-        (void)sep_ch;
         while (k < s.len && (op == 2 ? isspace((unsigned char)s.ptr[k]) : !isalnum((unsigned char)s.ptr[k])))
           k++;
         size_t b = k;
@@ -1327,7 +1324,7 @@ static int exec_repeat(struct fn_call *call, struct eval *ev, struct column **ar
     if ((uint64_t)n * s.len > STRING_RESULT_BYTES_MAX)
       return error_set(err, ERR_TOO_LARGE_STRING_SIZE, "Too large string size in function %s", call->name);
     col_str_reserve(r, (size_t)n * s.len);
-    for (int64_t k = 0; k < n; k++) {
+    for (int64_t k = 0; k < n && s.len; k++) {
       memcpy(r->chars + r->chars_len, s.ptr, s.len);
       r->chars_len += s.len;
     }

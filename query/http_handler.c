@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "query/exec_int.h"
 #include "query/format.h"
 #include "query/params.h"
 #include "query/settings.h"
@@ -467,7 +468,7 @@ static struct format_options output_options(struct http_query *q)
     .write_statistics = settings_get_bool(s, "output_format_write_statistics"),
     .csv_delimiter = delim && *delim ? delim[0] : ',',
     .pretty_max_rows = settings_get_u64(s, "output_format_pretty_max_rows"),
-    .timezone = q->svc->info.timezone,
+    .timezone = exec_timezone_name(&q->ctx),
     .pretty_color = pretty_color_option(settings_get_str(s, "output_format_pretty_color")),
     .pretty_grid_ascii = strcasecmp(settings_get_str(s, "output_format_pretty_grid_charset"), "ASCII") == 0,
     .pretty_max_column_pad_width = settings_get_u64(s, "output_format_pretty_max_column_pad_width"),
@@ -609,6 +610,7 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
     if (!q.format)
       q.format = "TabSeparated";
     http_response_begin(resp, 200, format_content_type(q.format));
+    http_response_hold(resp);
     add_common_headers(&q);
     add_header(&q, "X-ClickHouse-Format", q.format);
     add_summary_header(&q);

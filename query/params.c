@@ -96,10 +96,37 @@ static int substitute(struct substitution *s, struct ast *node)
   return 0;
 }
 
+/* FROM {t:Identifier}: the value names a table, `t` or `db.t`. */
+static int substitute_table_name(struct substitution *s, struct ast_table_expr *t)
+{
+  struct ast *param = t->name_param;
+  if (strcmp(param->u.param.type, "Identifier") != 0)
+    return error_set(s->err, ERR_BAD_QUERY_PARAMETER,
+                     "A parameter in FROM must have the type Identifier, not %s", param->u.param.type);
+  int rc = substitute(s, param);
+  if (rc)
+    return rc;
+  char *name = (char *)param->u.identifier.parts[0];
+  char *dot = strchr(name, '.');
+  if (dot) {
+    *dot = '\0';
+    t->database = name;
+    t->table = dot + 1;
+  } else {
+    t->table = name;
+  }
+  t->name_param = NULL;
+  return 0;
+}
+
 static int visit(const struct ast *node, uint32_t depth, void *ctx)
 {
   (void)depth;
-  return node->kind == AST_QUERY_PARAMETER ? substitute(ctx, (struct ast *)node) : 0;
+  if (node->kind == AST_QUERY_PARAMETER)
+    return substitute(ctx, (struct ast *)node);
+  if (node->kind == AST_TABLE_EXPR && node->u.table_expr.name_param)
+    return substitute_table_name(ctx, &((struct ast *)node)->u.table_expr);
+  return 0;
 }
 
 int query_params_substitute(struct arena *a, struct sql_statement *stmt, const struct query_param *params,

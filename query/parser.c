@@ -1748,6 +1748,10 @@ static struct ast *parse_table_expr(struct parser *p)
     t->subquery = parse_select_union(p);
     if (!t->subquery || !accept(p, TOK_RPAREN))
       return NULL;
+  } else if (at(p, TOK_LBRACE)) {
+    t->name_param = parse_query_parameter(p);
+    if (!t->name_param)
+      return NULL;
   } else {
     expect(p, "OpeningRoundBracket");
     const char *first;

@@ -44,7 +44,7 @@ req "$u/?query=SELECT+%7Bn:UInt8%7D+%2B+1,+toTypeName(%7Bn:UInt8%7D)&param_n=41"
 [ "$(body)" = $'42\tUInt8' ] || fail "typed param: $(body)"
 req "$u/?query=SELECT+length(%7Bs:String%7D)&param_s=a%5Ctb" >/dev/null
 [ "$(body)" = 3 ] || fail "escaped string param: $(body)"
-req "$u/?query=SELECT+%7Bs:String%7D&param_s=1'+OR+1=1" >/dev/null
+req "$u/?query=SELECT+%7Bs:String%7D+FORMAT+TSVRaw&param_s=1'+OR+1=1" >/dev/null
 [ "$(body)" = "1' OR 1=1" ] || fail "param is a value, never SQL: $(body)"
 req "$u/?query=SELECT+count()+FROM+%7Bt:Identifier%7D&param_t=system.one" >/dev/null
 [ "$(body)" = 1 ] || fail "identifier param: $(body)"
@@ -88,7 +88,7 @@ curl -s -D "$tmp/h" "$u/?query=SELECT+number+FROM+numbers(500000)&wait_end_of_qu
 [ -n "$(header Content-Length)" ] || fail "wait_end_of_query did not buffer"
 
 # an error after streaming began is appended in the __exception__ framing
-curl -s -D "$tmp/h" "$u/?query=SELECT+throwIf(number=400000)+FROM+numbers(500000)&max_block_size=8192" -o "$tmp/b"
+curl -s -D "$tmp/h" "$u/?query=SELECT+throwIf(number=400000)+FROM+numbers(500000)&max_block_size=8192&buffer_size=4096" -o "$tmp/b"
 tag=$(header X-ClickHouse-Exception-Tag)
 [ -n "$tag" ] || fail "no exception tag header"
 grep -aq "__exception__" "$tmp/b" && grep -aq "$tag" "$tmp/b" && grep -aq "Code: 395" "$tmp/b" || fail "mid-stream exception framing: $(tail -c 300 "$tmp/b")"
