@@ -19,8 +19,9 @@ run_suite() {
   local name=$1 build=$2
   shift 2
   echo "== $name build"
-  if ! make -s -j"$jobs" "$@" all unit replay >"$build.log" 2>&1; then
-    tail -40 "$build.log"
+  mkdir -p "$build"
+  if ! make -s -j"$jobs" "$@" all unit replay >"$build/make.log" 2>&1; then
+    tail -40 "$build/make.log"
     fail "$name: build"
     return
   fi
