@@ -18,7 +18,13 @@ enum {
   /* OTLP ingest */
   OTLP_MESSAGE_DEPTH_MAX        = 100,              /* nested protobuf messages; a kvlist level costs 3 */
   OTLP_JSON_DEPTH_MAX           = 160,              /* nested JSON arrays/objects; a kvlist level costs 4 */
-  OTLP_DECODE_TREE_BYTES_MAX    = 512 * 1024 * 1024, /* decoded message tree of one request (estimated first) */
+  OTLP_DECODE_BYTES_MAX         = 256 * 1024 * 1024, /* what one request may decode into: message tree, blocks */
+  /* gRPC over HTTP/2 (base/grpc_server.c) */
+  GRPC_MESSAGE_BYTES_MAX        = 4 * 1024 * 1024,  /* default max receive message, as in gRPC */
+  GRPC_METADATA_BYTES_MAX       = 64 * 1024,        /* one call's headers, counted as HTTP/2 does (+32 per field) */
+  GRPC_CONCURRENT_STREAMS_MAX   = 100,              /* default SETTINGS_MAX_CONCURRENT_STREAMS */
+  GRPC_CONNECTIONS_MAX          = 4096,
+  GRPC_STATUS_MESSAGE_BYTES_MAX = 4096,             /* grpc-message before percent-encoding */
 };
 
 /* Too large for an int enum on every ABI. */
