@@ -20,12 +20,14 @@
  *   → finished; any error → failed (sticky). */
 #include "query/input_int.h"
 #include "query/format.h"
+#include "query/settings.h"
 
 #include "base/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 enum {
   INPUT_BLOCK_ROWS_DEFAULT = 65536,
@@ -34,6 +36,9 @@ enum {
   INPUT_BEFORE_BYTES_MAX = 160,         /* ClickHouse's SHOW_CHARS_ON_SYNTAX_ERROR */
   INPUT_DIAG_TEXT_MAX = 60,             /* bytes of a field shown in diagnostics */
 };
+
+/* One row (Native: one block) may not need more than this buffered. */
+#define INPUT_ROW_BYTES_MAX ((size_t)1 << 30)
 
 static const struct input_format_desc input_formats[] = {
   { "TabSeparated", IK_TSV, 0 },
@@ -121,6 +126,45 @@ void input_options_init(struct input_options *o)
   o->block_bytes_max = INPUT_BLOCK_BYTES_DEFAULT;
 }
 
+static bool setting_bool(const struct settings *s, const char *name, bool dflt)
+{
+  return settings_is_known(name) ? settings_get_bool(s, name) : dflt;
+}
+
+void input_options_from_settings(struct input_options *o, const struct settings *s)
+{
+  input_options_init(o);
+  o->skip_unknown_fields = setting_bool(s, "input_format_skip_unknown_fields", o->skip_unknown_fields);
+  o->null_as_default = setting_bool(s, "input_format_null_as_default", o->null_as_default);
+  o->with_names_use_header = setting_bool(s, "input_format_with_names_use_header", o->with_names_use_header);
+  o->with_types_use_header = setting_bool(s, "input_format_with_types_use_header", o->with_types_use_header);
+  o->tsv_empty_as_default = setting_bool(s, "input_format_tsv_empty_as_default", o->tsv_empty_as_default);
+  o->csv_empty_as_default = setting_bool(s, "input_format_csv_empty_as_default", o->csv_empty_as_default);
+  o->csv_allow_single_quotes = setting_bool(s, "format_csv_allow_single_quotes", o->csv_allow_single_quotes);
+  o->csv_allow_double_quotes = setting_bool(s, "format_csv_allow_double_quotes", o->csv_allow_double_quotes);
+  o->csv_trim_whitespaces = setting_bool(s, "input_format_csv_trim_whitespaces", o->csv_trim_whitespaces);
+  o->values_interpret_expressions =
+    setting_bool(s, "input_format_values_interpret_expressions", o->values_interpret_expressions);
+  if (settings_is_known("format_csv_delimiter")) {
+    const char *d = settings_get_str(s, "format_csv_delimiter");
+    if (d && d[0])
+      o->csv_delimiter = d[0];
+  }
+  if (settings_is_known("date_time_input_format")) {
+    const char *f = settings_get_str(s, "date_time_input_format");
+    o->datetime_best_effort = f && strncmp(f, "best_effort", 11) == 0;
+  }
+  if (settings_is_known("input_format_allow_errors_num"))
+    o->allow_errors_num = settings_get_u64(s, "input_format_allow_errors_num");
+  if (settings_is_known("input_format_allow_errors_ratio"))
+    o->allow_errors_ratio = settings_get_f64(s, "input_format_allow_errors_ratio");
+  if (settings_is_known("session_timezone")) {
+    const char *tz = settings_get_str(s, "session_timezone");
+    if (tz && tz[0])
+      o->timezone = tz;
+  }
+}
+
 /* ---- blocks ---- */
 
 void input_block_destroy(struct input_block *b)
@@ -139,14 +183,17 @@ static void block_begin(struct input_parser *p)
   for (uint32_t i = 0; i < p->column_count; i++) {
     b->names[i] = arena_strdup(&ib->arena, p->names[i]);
     struct column *c = column_create(&ib->arena, p->types[i], p->hint_rows ? p->hint_rows : 64);
-    if (c->type->id == TYPE_STRING && p->hint_chars[i]) {
+    /* Always give String columns bytes: column.c leaves chars NULL while
+     * every value is empty, and some readers index it regardless. */
+    if (c->type->id == TYPE_STRING)
       input_chars_reserve(c, p->hint_chars[i]);
-    }
     b->columns[i] = c;
     p->omitted_cap[i] = 0;
   }
   ib->omitted = arena_new_array(&ib->arena, uint8_t *, p->column_count);
   ib->block = b;
+  for (uint32_t i = 0; i < p->lc_cache_count; i++)
+    p->lc_caches[i].col = NULL;
   p->cur = ib;
   p->cols = b->columns;
   p->cur_rows = 0;
@@ -307,9 +354,107 @@ int input_append_null(struct input_parser *p, struct column *c)
   return 0;
 }
 
-void input_lc_commit(struct column *lc, struct column *scratch)
+/* The dictionary value of key k as bytes, or false if it is NULL. */
+static bool dict_bytes(const struct column *dict, uint32_t k, struct slice *out)
 {
-  column_append_from(lc, scratch, 0);
+  if (dict->type->id == TYPE_NULLABLE) {
+    if (dict->nulls[k])
+      return false;
+    dict = dict->children[0];
+  }
+  uint64_t start = k ? dict->offsets[k - 1] : 0;
+  size_t n = (size_t)(dict->offsets[k] - start);
+  *out = slice_make(n ? dict->chars + start : "", n);
+  return true;
+}
+
+static struct input_lc_cache *lc_cache_for(struct input_parser *p, const struct column *lc)
+{
+  struct input_lc_cache *free_one = NULL;
+  for (uint32_t i = 0; i < p->lc_cache_count; i++) {
+    if (p->lc_caches[i].col == lc)
+      return &p->lc_caches[i];
+    if (!p->lc_caches[i].col && !free_one)
+      free_one = &p->lc_caches[i];
+  }
+  if (!free_one) {
+    if (p->lc_cache_count >= 64)
+      return NULL;
+    p->lc_caches = mem_realloc(p->lc_caches, (p->lc_cache_count + 1) * sizeof *p->lc_caches);
+    free_one = &p->lc_caches[p->lc_cache_count++];
+    free_one->slots = mem_calloc(256, sizeof *free_one->slots);
+    free_one->mask = 255;
+  } else {
+    memset(free_one->slots, 0, (free_one->mask + 1) * sizeof *free_one->slots);
+  }
+  free_one->col = lc;
+  free_one->count = 0;
+  return free_one;
+}
+
+static void lc_cache_insert(struct input_lc_cache *lcc, uint64_t h, uint32_t key)
+{
+  uint32_t s = (uint32_t)h & lcc->mask;
+  while (lcc->slots[s])
+    s = (s + 1) & lcc->mask;
+  lcc->slots[s] = key + 1;
+  lcc->count++;
+}
+
+static void lc_cache_grow(struct input_lc_cache *lcc, const struct column *dict)
+{
+  uint32_t old_size = lcc->mask + 1;
+  uint32_t *old = lcc->slots;
+  lcc->mask = old_size * 2 - 1;
+  lcc->slots = mem_calloc(old_size * 2, sizeof *lcc->slots);
+  lcc->count = 0;
+  for (uint32_t i = 0; i < old_size; i++)
+    if (old[i]) {
+      struct slice b;
+      dict_bytes(dict, old[i] - 1, &b);
+      lc_cache_insert(lcc, XXH3_64bits(b.ptr, b.len), old[i] - 1);
+    }
+  mem_free(old);
+}
+
+/* LowCardinality(String) / (Nullable(String)): bytes → key through the
+ * cache; a miss appends through column.c, which places the value. */
+static void lc_append_string(struct input_parser *p, struct column *lc, const char *s, size_t n)
+{
+  struct input_lc_cache *lcc = lc_cache_for(p, lc);
+  if (!lcc) {
+    column_append_bytes(lc, s, n);
+    return;
+  }
+  const struct column *dict = lc->children[0];
+  uint64_t h = XXH3_64bits(s, n);
+  for (uint32_t k = (uint32_t)h & lcc->mask; lcc->slots[k]; k = (k + 1) & lcc->mask) {
+    uint32_t key = lcc->slots[k] - 1;
+    struct slice b;
+    if (dict_bytes(dict, key, &b) && b.len == n && (n == 0 || memcmp(b.ptr, s, n) == 0)) {
+      if (lc->rows >= lc->capacity)
+        column_reserve(lc, 1);
+      ((uint32_t *)lc->data)[lc->rows++] = key;
+      return;
+    }
+  }
+  column_append_bytes(lc, s, n);
+  uint32_t key = ((const uint32_t *)lc->data)[lc->rows - 1];
+  if ((lcc->count + 1) * 2 > lcc->mask + 1)
+    lc_cache_grow(lcc, dict);
+  lc_cache_insert(lcc, h, key);
+}
+
+void input_lc_commit(struct input_parser *p, struct column *lc, struct column *scratch)
+{
+  const struct column *v = scratch;
+  if (v->type->id == TYPE_NULLABLE && !v->nulls[0])
+    v = v->children[0];
+  if (v->type->id == TYPE_STRING) {
+    lc_append_string(p, lc, v->chars_len ? v->chars : "", (size_t)v->chars_len);
+  } else {
+    column_append_from(lc, scratch, 0);
+  }
   input_column_truncate(scratch, 0);
 }
 
@@ -364,9 +509,11 @@ static void names_index(struct input_parser *p)
     slots *= 2;
   p->name_slots = arena_new_array(p->arena, uint32_t, slots);
   p->name_slot_mask = slots - 1;
+  p->name_lens = arena_new_array(p->arena, size_t, p->column_count);
   for (uint32_t i = 0; i < p->column_count; i++) {
     const char *n = p->names[i];
-    uint32_t s = name_hash(n, strlen(n)) & p->name_slot_mask;
+    p->name_lens[i] = strlen(n);
+    uint32_t s = name_hash(n, p->name_lens[i]) & p->name_slot_mask;
     while (p->name_slots[s])
       s = (s + 1) & p->name_slot_mask;
     p->name_slots[s] = i + 1;
@@ -378,8 +525,7 @@ int32_t input_column_index(const struct input_parser *p, const char *s, size_t l
   uint32_t k = name_hash(s, len) & p->name_slot_mask;
   while (p->name_slots[k]) {
     uint32_t i = p->name_slots[k] - 1;
-    const char *n = p->names[i];
-    if (strncmp(n, s, len) == 0 && n[len] == '\0')
+    if (p->name_lens[i] == len && memcmp(p->names[i], s, len) == 0)
       return (int32_t)i;
     k = (k + 1) & p->name_slot_mask;
   }
@@ -503,25 +649,16 @@ int input_error_expected(struct input_parser *p, const char *what, const char *a
 
 /* ---- diagnostics ---- */
 
-void input_diag_field(struct input_parser *p, uint32_t field, int32_t col, const char *start, const char *stop)
+void input_diag_field_grow(struct input_parser *p, uint32_t field)
 {
   struct input_diag *d = &p->diag;
-  if (!d->enabled)
-    return;
-  if (field >= d->cap) {
-    uint32_t cap = d->cap ? d->cap * 2 : 16;
-    while (cap <= field)
-      cap *= 2;
-    d->start = arena_realloc(p->arena, d->start, d->cap * sizeof *d->start, cap * sizeof *d->start);
-    d->stop = arena_realloc(p->arena, d->stop, d->cap * sizeof *d->stop, cap * sizeof *d->stop);
-    d->column = arena_realloc(p->arena, d->column, d->cap * sizeof *d->column, cap * sizeof *d->column);
-    d->cap = cap;
-  }
-  d->start[field] = start;
-  d->stop[field] = stop;
-  d->column[field] = col;
-  if (field + 1 > d->fields)
-    d->fields = field + 1;
+  uint32_t cap = d->cap ? d->cap * 2 : 16;
+  while (cap <= field)
+    cap *= 2;
+  d->start = arena_realloc(p->arena, d->start, d->cap * sizeof *d->start, cap * sizeof *d->start);
+  d->stop = arena_realloc(p->arena, d->stop, d->cap * sizeof *d->stop, cap * sizeof *d->stop);
+  d->column = arena_realloc(p->arena, d->column, d->cap * sizeof *d->column, cap * sizeof *d->column);
+  d->cap = cap;
 }
 
 void input_diag_fail(struct input_parser *p, enum diag_fail kind, uint32_t field, int32_t col, const char *start,
@@ -577,7 +714,8 @@ static void diag_delim_note(struct input_parser *p, struct buf *o, const char *a
     if (ch == d->delim)
       buf_printf(o, "ERROR: %s found where line feed is expected. It's like your file has more columns than "
                  "expected.\nAnd if your file has the right number of columns, maybe it has %s.\n",
-                 tsv ? "Tab" : "Delimiter", tsv ? "an unescaped tab in a value" : "an unquoted string value with a comma");
+                 tsv ? "Tab" : "Delimiter",
+                 tsv ? "an unescaped tab in a value" : "an unquoted string value with a comma");
     else if (ch == '\r')
       buf_append_cstr(o, "ERROR: Carriage return found where line feed is expected. It's like your file has "
                          "DOS/Windows style line separators.\n");
@@ -763,7 +901,10 @@ static bool is_parse_error(int rc)
   }
 }
 
-static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v'; }
+static bool is_space(char ch)
+{
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
 
 /* After the end marker (']' of a JSON array, ';' after Values) only
  * whitespace and one ';' may follow. */
@@ -906,6 +1047,10 @@ int input_parser_feed(struct input_parser *p, const char *data, size_t len, stru
     }
     return 0;
   }
+  if (waiting + len > INPUT_ROW_BYTES_MAX)
+    return parser_fail(p, error_set(err, ERR_TOO_LARGE_STRING_SIZE,
+                                    "A row of %s input is larger than %zu bytes (at row %llu)", p->desc->name,
+                                    INPUT_ROW_BYTES_MAX, (unsigned long long)(p->rows + p->skipped + 1)));
   buf_append(&p->pending, data, len);
   waiting += len;
   if (waiting < p->retry_bytes)
@@ -959,6 +1104,11 @@ static void parser_cleanup(void *arg)
   buf_free(&p->pending);
   buf_free(&p->tmp);
   arena_destroy(&p->unit_arena);
+  for (uint32_t i = 0; i < p->lc_cache_count; i++)
+    mem_free(p->lc_caches[i].slots);
+  mem_free(p->lc_caches);
+  p->lc_caches = NULL;
+  p->lc_cache_count = 0;
   input_block_destroy(p->cur);
   p->cur = NULL;
   while (p->done_head) {

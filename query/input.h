@@ -40,7 +40,8 @@ struct input_options {
   bool csv_allow_double_quotes;    /* format_csv_allow_double_quotes (1) */
   bool csv_trim_whitespaces;       /* input_format_csv_trim_whitespaces (1) */
   bool datetime_best_effort;       /* date_time_input_format = 'best_effort' (fractions, Z, ±hh:mm) */
-  bool values_interpret_expressions; /* input_format_values_interpret_expressions (1): expression → NOT_IMPLEMENTED, else syntax error */
+  bool values_interpret_expressions; /* input_format_values_interpret_expressions (1): an expression is
+                                        NOT_IMPLEMENTED rather than a syntax error */
   char csv_delimiter;              /* format_csv_delimiter (',') */
   uint64_t allow_errors_num;       /* input_format_allow_errors_num (0): bad rows to skip (text formats) */
   double allow_errors_ratio;       /* input_format_allow_errors_ratio (0) */
@@ -65,13 +66,19 @@ struct input_block {
 
 struct input_parser;
 
+struct settings;
+
 /* True if `name` is a format spanhouse can read. */
 bool input_format_is_known(const char *name);
 void input_options_init(struct input_options *o);
+/* input_options_init, then the query's settings (those of settings.def that
+ * exist; session_timezone as the zone). o keeps pointers into s. */
+void input_options_from_settings(struct input_options *o, const struct settings *s);
 
 /* The parser lives in `a` (the request arena); its buffers and untaken blocks
  * are freed when `a` is reset or destroyed. names/types (column_count ≥ 1)
- * are the INSERT's columns, in order; they must outlive the parser. */
+ * are the INSERT's columns, in order; names must outlive the parser (blocks
+ * copy them), types the parser and every block taken from it. */
 int input_parser_create(struct arena *a, const char *format, uint32_t column_count, const char *const *names,
                         const struct datatype *const *types, const struct input_options *opts,
                         struct input_parser **out, struct error *err);

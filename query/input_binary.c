@@ -205,7 +205,7 @@ static int rb_value(struct input_parser *p, struct input_cursor *cur, struct col
     struct column *sc = input_scratch(p, c->type->children[0]);
     if ((rc = rb_value(p, cur, sc)))
       return rc;
-    input_lc_commit(c, sc);
+    input_lc_commit(p, c, sc);
     return 0;
   }
   case TYPE_STRING:
@@ -238,8 +238,8 @@ static int rb_value(struct input_parser *p, struct input_cursor *cur, struct col
     column_close_tuple_row(c);
     return 0;
   case TYPE_NOTHING:
-    column_append_default(c);
-    return 0;
+    /* Nothing has no values; only Nullable(Nothing)'s NULL exists. */
+    return error_set(p->err, ERR_INCORRECT_DATA, "Cannot read a value of type Nothing");
   default:
     return fixed_bulk(p, cur, c, 1);
   }
@@ -273,10 +273,12 @@ static int rb_prefix(struct input_parser *p, struct input_cursor *c)
   int rc = read_varuint(p, &h, &n);
   if (rc)
     return rc;
-  if (n > NATIVE_COLUMNS_MAX || n > (uint64_t)(h.end - h.p) + (h.eof ? 0 : NATIVE_COLUMNS_MAX))
-    return n > NATIVE_COLUMNS_MAX || h.eof ? error_set(p->err, ERR_INCORRECT_DATA, "Too many columns in the header: %llu",
-                                                       (unsigned long long)n)
-                                           : INPUT_NEED_MORE;
+  if (n > NATIVE_COLUMNS_MAX)
+    return error_set(p->err, ERR_INCORRECT_DATA, "Too many columns in the header: %llu", (unsigned long long)n);
+  /* Each name takes a byte at least. (Only ever wait here: what fails must
+   * fail the same way however the bytes arrived.) */
+  if (n > (uint64_t)(h.end - h.p) && !h.eof)
+    return INPUT_NEED_MORE;
   const char **names, **types = NULL;
   size_t *lens, *tlens = NULL;
   if ((rc = rb_read_strings(p, &h, (uint32_t)n, &names, &lens)))
@@ -426,8 +428,9 @@ static int native_data(struct input_parser *p, struct input_cursor *cur, struct 
     if ((rc = native_data(p, cur, c->children[0], n)))
       return rc;
     column_reserve(c, (uint32_t)n);
+    bool nothing = c->children[0]->type->id == TYPE_NOTHING;   /* only NULLs exist */
     for (uint64_t i = 0; i < n; i++)
-      c->nulls[c->rows + i] = map[i] != 0;
+      c->nulls[c->rows + i] = nothing || map[i] != 0;
     c->rows += (uint32_t)n;
     return 0;
   }
@@ -584,10 +587,6 @@ static int native_block(struct input_parser *p, struct input_cursor *c)
       }
     }
     if (nrows > 0) {
-      if (t->id != TYPE_NOTHING && min_row_bytes(t) > 0)
-        bounded = true;
-      if (t->id == TYPE_NOTHING)
-        bounded = true;
       const char *data_start = c->p;
       if ((rc = native_prefixes(p, c, t)) || (rc = native_data(p, c, target, nrows))) {
         if (rc > 0)
@@ -601,7 +600,9 @@ static int native_block(struct input_parser *p, struct input_cursor *c)
         column_append_range(p->cols[col], target, 0, (uint32_t)nrows);
     }
   }
-  if (nrows > 0 && !bounded && nrows > BINARY_ZERO_SIZE_ELEMENTS_MAX)
+  /* Rows must be paid for by some column's bytes; otherwise a few bytes
+   * could make us fill millions of defaults. */
+  if (nrows > 0 && !bounded)
     return error_set(p->err, ERR_INCORRECT_DATA, "Native block claims %llu rows but carries no data for them",
                      (unsigned long long)nrows);
   for (uint32_t i = 0; i < p->column_count; i++)

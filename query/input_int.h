@@ -93,6 +93,15 @@ struct input_scratch {
   struct column *col;
 };
 
+/* String → key cache of one LowCardinality(String) column of the current
+ * block: the hit path of a dictionary lookup without column.c's staging. */
+struct input_lc_cache {
+  const struct column *col;            /* NULL = free */
+  uint32_t *slots;                     /* key + 1, 0 = empty (heap) */
+  uint32_t mask;
+  uint32_t count;
+};
+
 struct input_parser {
   struct arena *arena;                 /* parser lifetime (the caller's) */
   const struct input_format_desc *desc;
@@ -101,6 +110,7 @@ struct input_parser {
   const struct time_zone *tz;          /* DateTime columns without their own zone */
   uint32_t column_count;
   const char *const *names;
+  size_t *name_lens;
   const struct datatype *const *types;
   struct error *err;                   /* of the current call */
   int failed;                          /* error code once failed */
@@ -140,6 +150,8 @@ struct input_parser {
   /* Scratch. */
   struct input_scratch *scratch;       /* LowCardinality staging columns, one per dictionary type */
   uint32_t scratch_count, scratch_cap;
+  struct input_lc_cache *lc_caches;    /* heap */
+  uint32_t lc_cache_count;
   struct arena unit_arena;             /* reset per row/block (Native types, conversions) */
   struct buf tmp;                      /* unescaping */
   const char *tz_names[4];             /* small cache of resolved zones */
@@ -168,7 +180,21 @@ const struct time_zone *input_zone(struct input_parser *p, const struct datatype
 /* An empty staging column of type t (shared; valid until the next call). */
 struct column *input_scratch(struct input_parser *p, const struct datatype *t);
 /* Records a field span for diagnostics (no-op unless enabled). */
-void input_diag_field(struct input_parser *p, uint32_t field, int32_t col, const char *start, const char *stop);
+void input_diag_field_grow(struct input_parser *p, uint32_t field);
+static inline void input_diag_field(struct input_parser *p, uint32_t field, int32_t col, const char *start,
+                                    const char *stop)
+{
+  struct input_diag *d = &p->diag;
+  if (!d->enabled)
+    return;
+  if (field >= d->cap)
+    input_diag_field_grow(p, field);
+  d->start[field] = start;
+  d->stop[field] = stop;
+  d->column[field] = col;
+  if (field + 1 > d->fields)
+    d->fields = field + 1;
+}
 void input_diag_fail(struct input_parser *p, enum diag_fail kind, uint32_t field, int32_t col, const char *start,
                      const char *stop);
 
@@ -204,8 +230,8 @@ void input_column_truncate(struct column *c, uint32_t rows);
  * default if null_as_default, else INCORRECT_DATA. */
 int input_append_null(struct input_parser *p, struct column *c);
 bool input_type_is_nullable(const struct datatype *t);   /* Nullable or LowCardinality(Nullable) */
-/* Appends a LowCardinality value staged in scratch row 0. */
-void input_lc_commit(struct column *lc, struct column *scratch);
+/* Appends a LowCardinality value staged in scratch row 0, and empties scratch. */
+void input_lc_commit(struct input_parser *p, struct column *lc, struct column *scratch);
 
 /* ---- text values (input_text.c) ---- */
 /* Plain text (TSV after unescaping, CSV field contents, JSON string

@@ -21,6 +21,8 @@
 #include <string.h>
 
 struct json_state {
+  int32_t *key_hint;     /* column of the i-th key in the last row (objects usually repeat their order) */
+  uint32_t key_hints;
   bool bracketed;        /* JSONEachRow inside [ … ] */
   bool after_row;
   bool compact;          /* rows are arrays */
@@ -48,14 +50,30 @@ static bool literal_at(const char *s, const char *e, const char *w)
          (s + n == e || !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || is_digit(s[n])));
 }
 
+/* First '"' or '\\' in [s, e), or e. Eight bytes at a time. */
+static const char *scan_quote_backslash(const char *s, const char *e)
+{
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (e - s >= 8) {
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+    if (m)
+      return s + (__builtin_ctzll(m) >> 3);
+    s += 8;
+  }
+  while (s < e && *s != '"' && *s != '\\')
+    s++;
+  return s;
+}
+
 /* s at '"': the closing quote, or NULL if not in [s, e). */
 static const char *json_string_close(const char *s, const char *e, bool *escaped)
 {
   *escaped = false;
   for (s++; s < e; s++) {
-    const char *q = s;
-    while (q < e && *q != '"' && *q != '\\')
-      q++;
+    const char *q = scan_quote_backslash(s, e);
     if (q >= e)
       return NULL;
     if (*q == '"')
@@ -65,6 +83,11 @@ static const char *json_string_close(const char *s, const char *e, bool *escaped
   }
   return NULL;
 }
+
+/* Bytes that matter when matching brackets: 1 = '"', 2 = open, 3 = close. */
+static const uint8_t bracket_class[256] = {
+  ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
+};
 
 static bool scalar_end_char(char ch)
 {
@@ -85,17 +108,18 @@ static const char *json_value_end(const char *s, const char *e)
   if (*s == '{' || *s == '[') {
     long depth = 0;
     for (; s < e; s++) {
-      char ch = *s;
-      if (ch == '"') {
+      uint8_t k = bracket_class[(unsigned char)*s];
+      if (!k)
+        continue;
+      if (k == 1) {
         const char *close = json_string_close(s, e, &esc);
         if (!close)
           return NULL;
         s = close;
-      } else if (ch == '{' || ch == '[') {
+      } else if (k == 2) {
         depth++;
-      } else if (ch == '}' || ch == ']') {
-        if (--depth == 0)
-          return s + 1;
+      } else if (--depth == 0) {
+        return s + 1;
       }
     }
     return NULL;
@@ -409,7 +433,7 @@ static int json_value(struct input_parser *p, struct column *c, const char **sp,
     struct column *sc = input_scratch(p, t->children[0]);
     if ((rc = json_value(p, sc, sp, e)))
       return rc;
-    input_lc_commit(c, sc);
+    input_lc_commit(p, c, sc);
     return 0;
   }
   case TYPE_ARRAY:
@@ -558,6 +582,7 @@ static int json_object_row(struct input_parser *p, const char **sp, const char *
     return input_error_expected(p, "{", s, e);
   s++;
   memset(p->seen, 0, p->column_count * sizeof *p->seen);
+  uint32_t ki = 0;
   json_ws(&s, e);
   if (s < e && *s == '}') {
     s++;
@@ -570,7 +595,19 @@ static int json_object_row(struct input_parser *p, const char **sp, const char *
       size_t kn;
       if ((rc = json_string(p, &s, e, &k, &kn)) || (rc = json_expect(p, &s, e, ':')))
         return rc;
-      int32_t col = input_column_index(p, k, kn);
+      struct json_state *st = p->state;
+      int32_t col = -1;
+      if (ki < st->key_hints) {
+        int32_t h = st->key_hint[ki];
+        if (h >= 0 && p->name_lens[h] == kn && memcmp(p->names[h], k, kn) == 0)
+          col = h;
+      }
+      if (col < 0) {
+        col = input_column_index(p, k, kn);
+        if (ki < st->key_hints)
+          st->key_hint[ki] = col;
+      }
+      ki++;
       if (col < 0) {
         if (!p->opts.skip_unknown_fields)
           return error_set(p->err, ERR_INCORRECT_DATA, "Unknown field found while parsing %s format: %.*s",
@@ -723,6 +760,10 @@ static struct json_state *json_state_for(struct input_parser *p)
   st->compact = k == IK_JSON_COMPACT_EACH_ROW || k == IK_JSON_COMPACT;
   st->strings = (p->desc->flags & IF_STRINGS) != 0;
   st->document = k == IK_JSON || k == IK_JSON_COMPACT;
+  st->key_hints = p->column_count + 8;
+  st->key_hint = arena_alloc(p->arena, st->key_hints * sizeof *st->key_hint);
+  for (uint32_t i = 0; i < st->key_hints; i++)
+    st->key_hint[i] = -1;
   return st;
 }
 
@@ -818,7 +859,8 @@ static int document_meta(struct input_parser *p, const char **sp, const char *e)
   struct json_state *st = p->state;
   int rc;
   uint32_t cap = 16, n = 0;
-  const char **names = arena_new_array(p->arena, const char *, cap), **types = arena_new_array(p->arena, const char *, cap);
+  const char **names = arena_new_array(p->arena, const char *, cap);
+  const char **types = arena_new_array(p->arena, const char *, cap);
   size_t *nl = arena_new_array(p->arena, size_t, cap), *tl = arena_new_array(p->arena, size_t, cap);
   if ((rc = json_expect(p, sp, e, '[')))
     return rc;

@@ -811,7 +811,7 @@ int input_text_plain(struct input_parser *p, struct column *c, const char **sp, 
     struct column *sc = input_scratch(p, c->type->children[0]);
     if ((rc = input_text_plain(p, sc, sp, e)))
       return rc;
-    input_lc_commit(c, sc);
+    input_lc_commit(p, c, sc);
     return 0;
   }
   case TYPE_UINT8: case TYPE_UINT16: case TYPE_UINT32: case TYPE_UINT64:
@@ -1071,7 +1071,7 @@ int input_text_quoted(struct input_parser *p, struct column *c, const char **sp,
     struct column *sc = input_scratch(p, t->children[0]);
     if ((rc = input_text_quoted(p, sc, sp, e)))
       return rc;
-    input_lc_commit(c, sc);
+    input_lc_commit(p, c, sc);
     return 0;
   }
   case TYPE_ARRAY:
@@ -1085,7 +1085,10 @@ int input_text_quoted(struct input_parser *p, struct column *c, const char **sp,
     if (s >= e || *s != '\'') {
       /* A bare number reads as its text (as ClickHouse's Values does). */
       const char *q = number_token_end(s, e);
-      if (q == s || (q < e && is_ident(*q)))
+      bool digits = false;
+      for (const char *r = s; r < q && !digits; r++)
+        digits = is_digit(*r);
+      if (!digits || (q < e && is_ident(*q)))
         return input_error_expected(p, "'", s, e);
       input_append_string(c, s, (size_t)(q - s));
       *sp = q;
@@ -1264,7 +1267,7 @@ static int tsv_value(struct input_parser *p, struct column *c, const char **sp, 
     struct column *sc = input_scratch(p, c->type->children[0]);
     if ((rc = tsv_value(p, sc, sp, lim, raw)))
       return rc;
-    input_lc_commit(c, sc);
+    input_lc_commit(p, c, sc);
     return 0;
   }
   case TYPE_FIXED_STRING:
@@ -1288,7 +1291,8 @@ static int tsv_value(struct input_parser *p, struct column *c, const char **sp, 
   case TYPE_MAP:
   case TYPE_TUPLE:
   case TYPE_NESTED:
-    return input_text_quoted(p, c, sp, lim);
+    /* The field, then its quoted-literal text (a tab never belongs to it). */
+    return input_text_quoted(p, c, sp, tsv_field_end(s, lim, raw, &escaped));
   default:
     return input_text_plain(p, c, sp, lim);
   }

@@ -4,6 +4,7 @@
  * kind with its row and column; block splitting; Values, JSON variants. */
 #include "query/format.h"
 #include "query/input.h"
+#include "query/settings.h"
 #include "tests/unit/test.h"
 
 #include <math.h>
@@ -295,7 +296,8 @@ static void test_round_trip_composites(void)
     " {'k1': 1, 'k\\t2': 18446744073709551615}, {'lc': 'v', 'lc2': 'w\\nx'}, {1: [1.5, -2], 255: []},"
     " (7, 'seven, \"7\"'), (8, 'eight'), ['l', 'l', 'm'], ['2024-01-01 00:00:00.000001'], ['q', 'p'],"
     " ['61f0c404-5cb3-11e7-907b-a6006ad3dba0'], 255),"
-    "([0], [''], [NULL], [[]], {'': 0}, {'': ''}, {0: [nan, inf]}, (1, ''), (1, ''), [''], ['1969-12-31 23:59:59.999999'],"
+    "([0], [''], [NULL], [[]], {'': 0}, {'': ''}, {0: [nan, inf]}, (1, ''), (1, ''), [''],"
+    " ['1969-12-31 23:59:59.999999'],"
     " ['p'], ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'], 1)");
   CHECK_EQ_INT(src.rows, 3);
   for (size_t i = 0; i < sizeof all_formats / sizeof all_formats[0]; i++)
@@ -679,7 +681,8 @@ static void test_values(void)
   schema_add(&s, "c", "Array(UInt8)");
   schema_add(&s, "d", "Nullable(Float64)");
   for (int mode = 0; mode < FEED_MODES; mode++) {
-    struct parsed r = parse("Values", &s, "  (1, 'a', [1,2], NULL), (-2,'b''c',[ ] , 1e3)\n,\t( 3 , 'x' , [3] , -inf ) ;  ",
+    struct parsed r = parse("Values", &s,
+                            "  (1, 'a', [1,2], NULL), (-2,'b''c',[ ] , 1e3)\n,\t( 3 , 'x' , [3] , -inf ) ;  ",
                             (enum feed_mode)mode);
     REQUIRE(r.rc == 0);
     CHECK_EQ_INT(r.rows, 3);
@@ -804,6 +807,20 @@ static void test_native_conversions(void)
   buf_free(&out);
 }
 
+static void test_options_from_settings(void)
+{
+  struct settings *st = settings_create(&arena);
+  struct error err;
+  REQUIRE(settings_set(st, "format_csv_delimiter", ";", &err) == 0);
+  REQUIRE(settings_set(st, "input_format_skip_unknown_fields", "0", &err) == 0);
+  REQUIRE(settings_set(st, "date_time_input_format", "best_effort", &err) == 0);
+  struct input_options o;
+  input_options_from_settings(&o, st);
+  CHECK_EQ_INT(o.csv_delimiter, ';');
+  CHECK(!o.skip_unknown_fields && o.null_as_default && o.datetime_best_effort);
+  CHECK_EQ_INT(o.block_rows_max, 65536);
+}
+
 int main(void)
 {
   arena_init(&arena, 0);
@@ -821,6 +838,7 @@ int main(void)
   test_blocks_and_skip();
   test_csv_variants();
   test_native_conversions();
+  test_options_from_settings();
   fprintf(stderr, "%d round trips\n", round_trips);
   arena_destroy(&arena);
   TEST_DONE();
