@@ -12,7 +12,8 @@
  *   datatype.h ClickHouse data types (parse, print, properties)
  *   column.h   in-memory columns and blocks
  *   threadpool.h, evloop.h, net.h, http1.h, compress.h, http_server.h,
- *   metrics.h: networking, the HTTP server and /metrics (see README.md)
+ *   grpc_server.h, metrics.h: networking, the HTTP/1.1 and gRPC (HTTP/2)
+ *   servers and /metrics (see README.md)
  */
 #ifndef SPANHOUSE_BASE_BASE_H
 #define SPANHOUSE_BASE_BASE_H
