@@ -2,8 +2,9 @@
  * protobuf schema (ingest/proto/, compiled by protoc-c at build time),
  * the OTLP/JSON reader, the built-in `otel` database (its DDL is the single
  * source of truth for the tables' columns) and the mapping of spans, log
- * records and metric points onto those columns; later the OTLP/HTTP and
- * OTLP/gRPC endpoints. Depends on base/ (and engine/), never on query/.
+ * records and metric points onto those columns; and the OTLP/HTTP and
+ * OTLP/gRPC receivers in front of a caller's sink. Depends on base/ (and
+ * engine/), never on query/.
  * Mapping rules and invariants: ingest/README.md. */
 #ifndef SPANHOUSE_INGEST_INGEST_H
 #define SPANHOUSE_INGEST_INGEST_H
@@ -82,5 +83,69 @@ int otlp_decode(struct arena *out, struct arena *scratch, enum otlp_signal signa
  * something was rejected) in the request's encoding. */
 void otlp_response_encode(enum otlp_signal signal, enum otlp_encoding encoding, const struct otlp_batch *batch,
                           struct buf *out);
+
+/* ---- OTLP endpoints: OTLP/HTTP (otlp_http.c) and OTLP/gRPC (otlp_grpc.c) ----
+ * Both front ends share one struct otlp_endpoint: it resolves the tenant,
+ * decodes the request, hands the batch to the caller's sink and maps the
+ * sink's answer onto HTTP statuses / gRPC codes. Status mapping and tenant
+ * rules: docs/otlp.md. */
+
+struct http_request;
+struct http_response;
+struct grpc_server;
+struct metrics;
+struct otlp_endpoint;
+
+/* What a sink answers; see docs/otlp.md for the statuses each becomes. */
+enum otlp_sink_result {
+  OTLP_SINK_OK = 0,
+  OTLP_SINK_SATURATED,              /* over a memory/queue budget: retry later (HTTP 429 + Retry-After, gRPC UNAVAILABLE) */
+  OTLP_SINK_UNAVAILABLE,            /* stopping, storage down (HTTP 503 + Retry-After, gRPC UNAVAILABLE) */
+  OTLP_SINK_FAILED,                 /* anything else (HTTP 500, gRPC INTERNAL); err says why */
+};
+
+/* Where decoded batches go. insert runs on handler threads, concurrently;
+ * the batch's blocks live in the request's arena and are freed after it
+ * returns, so the sink copies (or moves into its own memory) what it keeps.
+ * Returns an enum otlp_sink_result and fills err for anything but OK. A
+ * batch with accepted == 0 is not passed to the sink. */
+struct otlp_sink {
+  int (*insert)(void *ctx, enum otlp_signal signal, const char *tenant, const struct otlp_batch *batch,
+                struct error *err);
+  void *ctx;
+};
+
+/* An API key and the tenant it writes to. */
+struct otlp_api_key {
+  const char *key;                  /* sent as `Authorization: Bearer <key>` or `X-API-Key: <key>` */
+  const char *tenant;
+};
+
+struct otlp_endpoint_config {
+  struct otlp_sink sink;
+  /* With keys: every request needs a known key (else HTTP 401 /
+   * UNAUTHENTICATED) and writes to the key's tenant; X-Scope-OrgID is
+   * ignored. Without: the tenant is X-Scope-OrgID, or "default". */
+  const struct otlp_api_key *api_keys;
+  size_t api_key_count;
+  uint64_t max_body_bytes;          /* OTLP/HTTP decoded body cap; 0 = OTLP_HTTP_BODY_BYTES_DEFAULT */
+  uint32_t retry_after_s;           /* Retry-After on 429/503; 0 = 5 */
+  struct metrics *metrics;          /* optional; must outlive the endpoint */
+};
+
+enum { OTLP_HTTP_BODY_BYTES_DEFAULT = 20 * 1024 * 1024 };   /* the Collector's max_request_body_size */
+enum { OTLP_TENANT_BYTES_MAX = 150 };                        /* as Mimir/Loki/Tempo tenant ids */
+
+/* Copies the config (keys included). Returns 0 or ERR_BAD_ARGUMENTS (no
+ * sink, an empty key, an invalid tenant name). */
+int  otlp_endpoint_create(struct otlp_endpoint **out, const struct otlp_endpoint_config *cfg, struct error *err);
+void otlp_endpoint_destroy(struct otlp_endpoint *ep);            /* after the servers using it stopped */
+
+/* http_handler_fn for the OTLP/HTTP server (port 4318); ctx = the endpoint:
+ * POST /v1/traces, /v1/logs, /v1/metrics. */
+void otlp_http_handler(void *ctx, struct http_request *req, struct http_response *resp);
+/* Registers the three Export methods (TraceService, LogsService,
+ * MetricsService) on a created, not yet started gRPC server (port 4317). */
+int  otlp_grpc_register(struct otlp_endpoint *ep, struct grpc_server *srv, struct error *err);
 
 #endif

@@ -286,4 +286,63 @@ void text_i64(struct buf *out, int64_t v);
  * `v` must have been parsed with `deep`. */
 void text_any_value(struct buf *out, const struct any_rec *v);
 
+/* ---- OTLP endpoints, ingest/otlp_endpoint.c (shared by otlp_http.c and otlp_grpc.c) ---- */
+
+struct metric_counter;
+
+enum otlp_transport { OTLP_TRANSPORT_HTTP, OTLP_TRANSPORT_GRPC, OTLP_TRANSPORT_COUNT };
+
+/* How one export ended; each transport maps it onto its statuses. */
+enum otlp_outcome {
+  OTLP_OUTCOME_OK,                  /* batch stored (maybe with rejected items) */
+  OTLP_OUTCOME_BAD_REQUEST,         /* undecodable body (400 / INVALID_ARGUMENT) */
+  OTLP_OUTCOME_UNAUTHENTICATED,     /* missing or unknown API key (401 / UNAUTHENTICATED) */
+  OTLP_OUTCOME_SATURATED,           /* sink over budget (429 / UNAVAILABLE) */
+  OTLP_OUTCOME_UNAVAILABLE,         /* sink unavailable (503 / UNAVAILABLE) */
+  OTLP_OUTCOME_FAILED,              /* sink failed (500 / INTERNAL) */
+  OTLP_OUTCOME_TOO_LARGE,           /* body over the limit (413; gRPC limits are the server's) */
+  OTLP_OUTCOME_COUNT
+};
+
+struct otlp_counters {
+  struct metric_counter *requests;                   /* export requests that reached decoding or auth */
+  struct metric_counter *bytes;                      /* request bytes, decompressed */
+  struct metric_counter *accepted;                   /* spans, log records or data points stored */
+  struct metric_counter *rejected;                   /* ... rejected as invalid (partial success) */
+  struct metric_counter *failed[OTLP_OUTCOME_COUNT]; /* requests per failing outcome */
+};
+
+struct otlp_grpc_method {
+  struct otlp_endpoint *ep;
+  enum otlp_signal signal;
+};
+
+struct otlp_endpoint {
+  struct otlp_sink sink;
+  struct otlp_api_key *keys;        /* own copies */
+  size_t key_count;
+  uint64_t max_body_bytes;
+  uint32_t retry_after_s;
+  char retry_after[16];             /* the same as header text */
+  struct otlp_counters counters[OTLP_TRANSPORT_COUNT][3];
+  struct otlp_grpc_method grpc_methods[3];
+};
+
+/* The tenant for a request into tenant[] (NUL-terminated): see
+ * otlp_endpoint_config. authorization is the Authorization value, api_key
+ * the X-API-Key value; absent ones are {NULL,0}. Returns OTLP_OUTCOME_OK,
+ * UNAUTHENTICATED or BAD_REQUEST (a malformed X-Scope-OrgID) with err set. */
+int otlp_endpoint_tenant(const struct otlp_endpoint *ep, struct slice org_id, struct slice authorization,
+                         struct slice api_key, char tenant[OTLP_TENANT_BYTES_MAX + 1], struct error *err);
+/* Decodes body into a batch in `a` and passes it to the sink; counts it.
+ * Returns an OTLP_OUTCOME_ with err set unless OK. */
+int otlp_endpoint_export(struct otlp_endpoint *ep, enum otlp_transport transport, enum otlp_signal signal,
+                         enum otlp_encoding encoding, const char *tenant, const void *body, size_t len,
+                         struct arena *a, struct otlp_batch *batch, struct error *err);
+/* Counts a request that failed before export (auth, size, media type). */
+void otlp_endpoint_count_failure(struct otlp_endpoint *ep, enum otlp_transport transport, enum otlp_signal signal,
+                                 int outcome);
+/* A google.rpc.Status message {code, message} in the encoding (OTLP/HTTP error bodies). */
+void otlp_status_encode(enum otlp_encoding encoding, int grpc_code, const char *message, struct buf *out);
+
 #endif

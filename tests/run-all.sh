@@ -110,6 +110,15 @@ run_suite() {
   rm -rf "$data"
 }
 
+# The OTLP end-to-end test drives the real OpenTelemetry JS exporters.
+echo "== npm packages for tests/otlp"
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d tests/otlp/node_modules ] && ! (cd tests/otlp && npm ci --no-audit --no-fund --silent); then
+  fail "npm ci in tests/otlp"
+fi
+
 echo "== dependency direction"
 if bash tools/check-deps.sh; then pass; else fail "dependency direction (tools/check-deps.sh)"; fi
 
