@@ -117,6 +117,18 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 fuzz: $(FUZZ_BIN)
 
+# ---- benchmark (bench/run.sh, docs/benchmarks.md) ----------------------------
+# spangen generates the benchmark's spans; it is standalone (libc and libm) so
+# the data set never moves with the server's code.
+$(BUILD)/spangen: tools/spangen.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< -lm
+
+# Side by side with a private ClickHouse; BENCH_SPANS=N scales it.
+.PHONY: bench
+bench: $(BUILD)/spangen
+	@bash bench/run.sh
+
 check-deps:
 	@bash tools/check-deps.sh
 

@@ -1,0 +1,12 @@
+-- Service dependency edges over one week (parent/child join)
+-- 18.16 needs the join strictness spelled out.
+SELECT parent, child, count() AS calls
+FROM (SELECT TraceId, SpanId AS PSpanId, ServiceName AS parent FROM otel.otel_traces
+      WHERE TenantId = '@TENANT@' AND Timestamp >= '@WEEK@' AND Timestamp < '@WEEK_END@')
+ALL INNER JOIN
+     (SELECT TraceId, ParentSpanId AS PSpanId, ServiceName AS child FROM otel.otel_traces
+      WHERE TenantId = '@TENANT@' AND Timestamp >= '@WEEK@' AND Timestamp < '@WEEK_END@' AND ParentSpanId != '')
+USING (TraceId, PSpanId)
+WHERE parent != child
+GROUP BY parent, child
+ORDER BY calls DESC, parent, child
