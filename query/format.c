@@ -5,7 +5,8 @@
  *
  * Life cycle: format_writer_create → format_writer_begin (prefix) →
  * format_writer_block* (each block is written and flushed to the sink as it
- * arrives) → format_writer_end (suffix). A sink error aborts the stream and
+ * arrives) → format_writer_totals (WITH TOTALS, optional) →
+ * format_writer_end (suffix). A sink error aborts the stream and
  * is returned as is. */
 #include "query/format.h"
 #include "query/format_int.h"
@@ -39,7 +40,7 @@ const char *format_content_type(const char *name)
 }
 
 static int null_block(struct format_writer *w, const struct block *b) { return 0; }
-static const struct format_ops format_ops_null = { NULL, null_block, NULL };
+static const struct format_ops format_ops_null = { NULL, null_block, NULL, NULL };
 
 static const struct format_ops *ops_for(enum format_kind kind)
 {
@@ -124,6 +125,17 @@ int format_writer_block(struct format_writer *w, const struct block *b, struct e
   if (b->rows == 0)
     return 0;
   int rc = w->ops->block(w, b);
+  if (rc)
+    return rc;
+  return format_flush(w);
+}
+
+int format_writer_totals(struct format_writer *w, const struct block *totals, struct error *err)
+{
+  w->err = err;
+  if (!totals || totals->rows == 0 || !w->ops->totals)
+    return 0;
+  int rc = w->ops->totals(w, totals);
   if (rc)
     return rc;
   return format_flush(w);

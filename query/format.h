@@ -61,6 +61,16 @@ int format_writer_create(struct arena *a, const char *name, const struct format_
 /* Writes the prefix (headers, JSON "meta") — called once before any block, even for empty results. */
 int format_writer_begin(struct format_writer *w, struct error *err);
 int format_writer_block(struct format_writer *w, const struct block *b, struct error *err);
+/* WITH TOTALS: prints the one-row totals block as ClickHouse does — called
+ * at most once, after the last data block and before format_writer_end.
+ * TSV/TSKV/CSV: an empty line, then the row; JSON: a "totals" object
+ * (JSONCompact: an array) before "rows"; Pretty*: "\nTotals:\n" and a table
+ * of its own; Vertical: "\n\nTotals:" and its fields;
+ * JSONCompact*EachRowWithNames*: an empty line, then the row. Formats
+ * without totals in ClickHouse (JSONEachRow, JSONCompactEachRow without
+ * names, Values, RowBinary*, Native, Null) print nothing. NULL or an empty
+ * block prints nothing. */
+int format_writer_totals(struct format_writer *w, const struct block *totals, struct error *err);
 int format_writer_end(struct format_writer *w, const struct format_summary *summary, struct error *err);
 
 #endif

@@ -123,7 +123,7 @@ static int rb_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_row_binary = { rb_begin, rb_block, NULL };
+const struct format_ops format_ops_row_binary = { rb_begin, rb_block, NULL, NULL }  /* RowBinary prints no totals */;
 
 /* ---- Native ---- */
 
@@ -237,4 +237,4 @@ static int native_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_native = { NULL, native_block, NULL };
+const struct format_ops format_ops_native = { NULL, native_block, NULL, NULL }  /* Native over HTTP: no totals block */;

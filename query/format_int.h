@@ -38,6 +38,8 @@ struct format_ops {
   int (*begin)(struct format_writer *w);
   int (*block)(struct format_writer *w, const struct block *b);
   int (*end)(struct format_writer *w, const struct format_summary *s);
+  /* WITH TOTALS: the one-row totals block, after the data; NULL = the format prints none. */
+  int (*totals)(struct format_writer *w, const struct block *t);
 };
 
 struct format_writer {
@@ -53,6 +55,7 @@ struct format_writer {
   struct buf out;                     /* pending bytes, flushed after each block */
   struct error *err;                  /* of the current call */
   uint64_t rows;                      /* data rows written so far */
+  bool totals_written;                /* format_writer_totals printed something */
   void *state;                        /* family-specific */
 };
 

@@ -201,10 +201,40 @@ static int json_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
+/* WITH TOTALS: the data array closes here and a "totals" member follows —
+ * an object of name: value lines (JSON) or one array (JSONCompact). */
+static int json_totals(struct format_writer *w, const struct block *t)
+{
+  struct buf *o = &w->out;
+  if (is_compact(w)) {
+    buf_append_cstr(o, "\n\t],\n\n\t\"totals\": [");
+    for (uint32_t i = 0; i < t->column_count; i++) {
+      if (i)
+        buf_append_cstr(o, ", ");
+      json_value(w, t->columns[i], 0, o);
+    }
+    buf_append_char(o, ']');
+  } else {
+    buf_append_cstr(o, "\n\t],\n\n\t\"totals\":\n\t{\n");
+    for (uint32_t i = 0; i < t->column_count; i++) {
+      buf_append_cstr(o, "\t\t");
+      json_str(w, o, w->names[i], strlen(w->names[i]));
+      buf_append_cstr(o, ": ");
+      json_value(w, t->columns[i], 0, o);
+      buf_append_cstr(o, i + 1 < t->column_count ? ",\n" : "\n");
+    }
+    buf_append_cstr(o, "\t}");
+  }
+  w->totals_written = true;
+  return 0;
+}
+
 static int json_end(struct format_writer *w, const struct format_summary *s)
 {
   struct buf *o = &w->out;
-  buf_append_cstr(o, "\n\t],\n\n\t\"rows\": ");
+  if (!w->totals_written)
+    buf_append_cstr(o, "\n\t]");
+  buf_append_cstr(o, ",\n\n\t\"rows\": ");
   format_u64(o, w->rows);
   if (s->has_limit) {
     buf_append_cstr(o, ",\n\n\t\"rows_before_limit_at_least\": ");
@@ -223,7 +253,7 @@ static int json_end(struct format_writer *w, const struct format_summary *s)
   return 0;
 }
 
-const struct format_ops format_ops_json = { json_begin, json_block, json_end };
+const struct format_ops format_ops_json = { json_begin, json_block, json_end, json_totals };
 
 /* ---- JSONEachRow, JSONCompactEachRow ---- */
 
@@ -255,24 +285,31 @@ static int each_row_begin(struct format_writer *w)
   return 0;
 }
 
-static int each_row_block(struct format_writer *w, const struct block *b)
+static void each_row_row(struct format_writer *w, const struct block *b, uint32_t r)
 {
   struct buf *o = &w->out;
   bool compact = is_compact(w), array = array_of_rows(w);
+  buf_append_char(o, compact ? '[' : '{');
+  for (uint32_t i = 0; i < b->column_count; i++) {
+    if (i)
+      buf_append_cstr(o, compact ? ", " : ",");
+    if (!compact) {
+      json_str(w, o, w->names[i], strlen(w->names[i]));
+      buf_append_char(o, ':');
+    }
+    json_value(w, b->columns[i], r, o);
+  }
+  buf_append_cstr(o, compact ? "]\n" : array ? "}" : "}\n");
+}
+
+static int each_row_block(struct format_writer *w, const struct block *b)
+{
+  struct buf *o = &w->out;
+  bool array = array_of_rows(w);
   for (uint32_t r = 0; r < b->rows; r++) {
     if (array && w->rows + r > 0)
       buf_append_cstr(o, ",\n");
-    buf_append_char(o, compact ? '[' : '{');
-    for (uint32_t i = 0; i < b->column_count; i++) {
-      if (i)
-        buf_append_cstr(o, compact ? ", " : ",");
-      if (!compact) {
-        json_str(w, o, w->names[i], strlen(w->names[i]));
-        buf_append_char(o, ':');
-      }
-      json_value(w, b->columns[i], r, o);
-    }
-    buf_append_cstr(o, compact ? "]\n" : array ? "}" : "}\n");
+    each_row_row(w, b, r);
     int rc = format_maybe_flush(w);
     if (rc)
       return rc;
@@ -288,4 +325,17 @@ static int each_row_end(struct format_writer *w, const struct format_summary *s)
   return 0;
 }
 
-const struct format_ops format_ops_json_each_row = { each_row_begin, each_row_block, each_row_end };
+/* WITH TOTALS: only JSONCompact[Strings]EachRowWithNames[AndTypes] print
+ * totals (an empty line, then the row); JSONEachRow and JSONCompactEachRow
+ * without names print none, as ClickHouse. */
+static int each_row_totals(struct format_writer *w, const struct block *t)
+{
+  if (w->desc->kind != FK_JSON_COMPACT_EACH_ROW || !(w->desc->flags & FF_NAMES))
+    return 0;
+  buf_append_char(&w->out, '\n');
+  each_row_row(w, t, 0);
+  w->totals_written = true;
+  return 0;
+}
+
+const struct format_ops format_ops_json_each_row = { each_row_begin, each_row_block, each_row_end, each_row_totals };

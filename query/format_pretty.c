@@ -298,9 +298,14 @@ static int pretty_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-static int pretty_end(struct format_writer *w, const struct format_summary *s)
+/* The suffix: the MonoBlock table and "Showed first N." — written once,
+ * before the totals table if there is one (ClickHouse writes its suffix
+ * before consuming totals). */
+static void pretty_suffix(struct format_writer *w)
 {
   struct pretty_state *st = w->state;
+  if (w->totals_written)
+    return;
   if (st->mono && st->mono_rows) {
     struct block b = { .rows = st->mono_rows, .column_count = w->column_count, .columns = st->mono,
                        .names = (const char **)w->names };
@@ -312,24 +317,58 @@ static int pretty_end(struct format_writer *w, const struct format_summary *s)
     else
       buf_printf(&w->out, "  Showed first %llu.\n", (unsigned long long)st->shown);
   }
+}
+
+static int pretty_end(struct format_writer *w, const struct format_summary *s)
+{
+  pretty_suffix(w);
   return 0;
 }
 
-const struct format_ops format_ops_pretty = { pretty_begin, pretty_block, pretty_end };
+/* WITH TOTALS: "\nTotals:\n", then a table of its own (own widths, header
+ * included), never cut by output_format_pretty_max_rows. */
+static int pretty_totals(struct format_writer *w, const struct block *t)
+{
+  pretty_suffix(w);
+  w->totals_written = true;
+  buf_append_cstr(&w->out, "\nTotals:\n");
+  print_table(w, t, 1);
+  return 0;
+}
+
+const struct format_ops format_ops_pretty = { pretty_begin, pretty_block, pretty_end, pretty_totals };
 
 /* ---- Vertical ---- */
 
-static int vertical_block(struct format_writer *w, const struct block *b)
+static size_t vertical_name_max(struct format_writer *w)
 {
-  struct pretty_state *st = w->state;
-  struct buf *o = &w->out;
-  uint32_t rows = rows_allowed(w, st, b->rows);
   size_t name_max = 0;
   for (uint32_t i = 0; i < w->column_count; i++) {
     size_t nw = format_text_width(w->names[i], strlen(w->names[i]), 0);
     if (nw > name_max)
       name_max = nw;
   }
+  return name_max;
+}
+
+static void vertical_fields(struct format_writer *w, const struct block *b, uint32_t r, size_t name_max)
+{
+  struct buf *o = &w->out;
+  for (uint32_t i = 0; i < b->column_count; i++) {
+    buf_append_cstr(o, w->names[i]);
+    buf_append_char(o, ':');
+    spaces(o, name_max - format_text_width(w->names[i], strlen(w->names[i]), 0) + 1);
+    format_plain_value(w, b->columns[i], r, NULL_TEXT, o);
+    buf_append_char(o, '\n');
+  }
+}
+
+static int vertical_block(struct format_writer *w, const struct block *b)
+{
+  struct pretty_state *st = w->state;
+  struct buf *o = &w->out;
+  uint32_t rows = rows_allowed(w, st, b->rows);
+  size_t name_max = vertical_name_max(w);
   for (uint32_t r = 0; r < rows; r++) {
     uint64_t n = st->shown + r + 1;
     if (n > 1)
@@ -338,13 +377,7 @@ static int vertical_block(struct format_writer *w, const struct block *b)
     buf_printf(o, "Row %llu:\n", (unsigned long long)n);
     repeat(o, "─", o->len - before - 1);
     buf_append_char(o, '\n');
-    for (uint32_t i = 0; i < b->column_count; i++) {
-      buf_append_cstr(o, w->names[i]);
-      buf_append_char(o, ':');
-      spaces(o, name_max - format_text_width(w->names[i], strlen(w->names[i]), 0) + 1);
-      format_plain_value(w, b->columns[i], r, NULL_TEXT, o);
-      buf_append_char(o, '\n');
-    }
+    vertical_fields(w, b, r, name_max);
     int rc = format_maybe_flush(w);
     if (rc)
       return rc;
@@ -357,9 +390,22 @@ static int vertical_block(struct format_writer *w, const struct block *b)
 static int vertical_end(struct format_writer *w, const struct format_summary *s)
 {
   struct pretty_state *st = w->state;
-  if (st->truncated)
+  if (st->truncated && !w->totals_written)
     buf_printf(&w->out, "\nShowed first %llu.\n", (unsigned long long)st->shown);
   return 0;
 }
 
-const struct format_ops format_ops_vertical = { pretty_begin, vertical_block, vertical_end };
+/* WITH TOTALS (ClickHouse's writeBeforeTotals + writeSpecialRow): two line
+ * breaks, "Totals:", a rule of strlen("Totals") + 1 '─', then the fields. */
+static int vertical_totals(struct format_writer *w, const struct block *t)
+{
+  vertical_end(w, NULL);
+  w->totals_written = true;
+  buf_append_cstr(&w->out, "\n\nTotals:\n");
+  repeat(&w->out, "─", 7);
+  buf_append_char(&w->out, '\n');
+  vertical_fields(w, t, 0, vertical_name_max(w));
+  return 0;
+}
+
+const struct format_ops format_ops_vertical = { pretty_begin, vertical_block, vertical_end, vertical_totals };

@@ -73,16 +73,21 @@ static int tsv_begin(struct format_writer *w)
   return 0;
 }
 
-static int tsv_block(struct format_writer *w, const struct block *b)
+static void tsv_row(struct format_writer *w, const struct block *b, uint32_t r)
 {
   bool raw = (w->desc->flags & FF_RAW) != 0;
+  for (uint32_t i = 0; i < b->column_count; i++) {
+    if (i)
+      buf_append_char(&w->out, '\t');
+    tsv_value(w, b->columns[i], r, raw, &w->out);
+  }
+  end_line(&w->out, w->opts.tsv_crlf);
+}
+
+static int tsv_block(struct format_writer *w, const struct block *b)
+{
   for (uint32_t r = 0; r < b->rows; r++) {
-    for (uint32_t i = 0; i < b->column_count; i++) {
-      if (i)
-        buf_append_char(&w->out, '\t');
-      tsv_value(w, b->columns[i], r, raw, &w->out);
-    }
-    end_line(&w->out, w->opts.tsv_crlf);
+    tsv_row(w, b, r);
     int rc = format_maybe_flush(w);
     if (rc)
       return rc;
@@ -91,27 +96,41 @@ static int tsv_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_tsv = { tsv_begin, tsv_block, NULL };
+/* WITH TOTALS: an empty line (a bare \n even with CRLF, as ClickHouse's
+ * writeBeforeTotals), then the totals row. */
+static int tsv_totals(struct format_writer *w, const struct block *t)
+{
+  buf_append_char(&w->out, '\n');
+  tsv_row(w, t, 0);
+  return 0;
+}
+
+const struct format_ops format_ops_tsv = { tsv_begin, tsv_block, NULL, tsv_totals };
 
 /* ---- TSKV ---- */
+
+static void tskv_row(struct format_writer *w, const struct block *b, uint32_t r)
+{
+  for (uint32_t i = 0; i < b->column_count; i++) {
+    if (i)
+      buf_append_char(&w->out, '\t');
+    const char *name = b->names && b->names[i] ? b->names[i] : w->names[i];
+    for (const char *p = name; *p; p++) {
+      if (*p == '=')
+        buf_append_cstr(&w->out, "\\=");
+      else
+        format_tsv_escaped(&w->out, p, 1);
+    }
+    buf_append_char(&w->out, '=');
+    tsv_value(w, b->columns[i], r, false, &w->out);
+  }
+  buf_append_char(&w->out, '\n');
+}
 
 static int tskv_block(struct format_writer *w, const struct block *b)
 {
   for (uint32_t r = 0; r < b->rows; r++) {
-    for (uint32_t i = 0; i < b->column_count; i++) {
-      if (i)
-        buf_append_char(&w->out, '\t');
-      const char *name = b->names && b->names[i] ? b->names[i] : w->names[i];
-      for (const char *p = name; *p; p++) {
-        if (*p == '=')
-          buf_append_cstr(&w->out, "\\=");
-        else
-          format_tsv_escaped(&w->out, p, 1);
-      }
-      buf_append_char(&w->out, '=');
-      tsv_value(w, b->columns[i], r, false, &w->out);
-    }
-    buf_append_char(&w->out, '\n');
+    tskv_row(w, b, r);
     int rc = format_maybe_flush(w);
     if (rc)
       return rc;
@@ -120,7 +139,15 @@ static int tskv_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_tskv = { NULL, tskv_block, NULL };
+/* TSKV inherits TabSeparated's totals: an empty line, then the row. */
+static int tskv_totals(struct format_writer *w, const struct block *t)
+{
+  buf_append_char(&w->out, '\n');
+  tskv_row(w, t, 0);
+  return 0;
+}
+
+const struct format_ops format_ops_tskv = { NULL, tskv_block, NULL, tskv_totals };
 
 /* ---- CSV ---- */
 
@@ -181,16 +208,21 @@ static int csv_begin(struct format_writer *w)
   return 0;
 }
 
-static int csv_block(struct format_writer *w, const struct block *b)
+static void csv_row(struct format_writer *w, const struct block *b, uint32_t r)
 {
   char delim = w->opts.csv_delimiter ? w->opts.csv_delimiter : ',';
+  for (uint32_t i = 0; i < b->column_count; i++) {
+    if (i)
+      buf_append_char(&w->out, delim);
+    csv_value(w, b->columns[i], r, &w->out);
+  }
+  end_line(&w->out, w->opts.csv_crlf);
+}
+
+static int csv_block(struct format_writer *w, const struct block *b)
+{
   for (uint32_t r = 0; r < b->rows; r++) {
-    for (uint32_t i = 0; i < b->column_count; i++) {
-      if (i)
-        buf_append_char(&w->out, delim);
-      csv_value(w, b->columns[i], r, &w->out);
-    }
-    end_line(&w->out, w->opts.csv_crlf);
+    csv_row(w, b, r);
     int rc = format_maybe_flush(w);
     if (rc)
       return rc;
@@ -199,7 +231,15 @@ static int csv_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_csv = { csv_begin, csv_block, NULL };
+/* WITH TOTALS: an empty line (bare \n), then the totals row. */
+static int csv_totals(struct format_writer *w, const struct block *t)
+{
+  buf_append_char(&w->out, '\n');
+  csv_row(w, t, 0);
+  return 0;
+}
+
+const struct format_ops format_ops_csv = { csv_begin, csv_block, NULL, csv_totals };
 
 /* ---- Values ---- */
 
@@ -223,4 +263,4 @@ static int values_block(struct format_writer *w, const struct block *b)
   return 0;
 }
 
-const struct format_ops format_ops_values = { NULL, values_block, NULL };
+const struct format_ops format_ops_values = { NULL, values_block, NULL, NULL }  /* Values prints no totals */;

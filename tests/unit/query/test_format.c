@@ -49,6 +49,9 @@ static struct format_options default_options(void)
   };
 }
 
+/* WITH TOTALS: when set, run_format passes it to format_writer_totals. */
+static struct block *run_totals;
+
 /* Runs a writer over the blocks; returns the captured bytes (arena). */
 static const char *run_format(const char *format, const struct format_options *opts, struct block **blocks,
                               int nblocks, const struct format_summary *summary, size_t *len)
@@ -68,6 +71,8 @@ static const char *run_format(const char *format, const struct format_options *o
   REQUIRE(format_writer_begin(w, &err) == 0);
   for (int i = 0; i < nblocks; i++)
     REQUIRE(format_writer_block(w, blocks[i], &err) == 0);
+  if (run_totals)
+    REQUIRE(format_writer_totals(w, run_totals, &err) == 0);
   REQUIRE(format_writer_end(w, summary ? summary : &none, &err) == 0);
   *len = cap.data.len;
   const char *s = arena_strndup(&arena, cap.data.data ? cap.data.data : "", cap.data.len);
@@ -733,6 +738,148 @@ static void test_streaming(void)
   buf_free(&cap.data);
 }
 
+/* ---- WITH TOTALS ---- */
+
+/* k UInt8, count() UInt64, s String: the rows (k, n, s) given. */
+static struct block *totals_case_block(const uint64_t *rows, uint32_t n)
+{
+  struct block *b = block_create(&arena, 3);
+  b->names[0] = "k";
+  b->names[1] = "count()";
+  b->names[2] = "s";
+  b->columns[0] = column_create(&arena, T("UInt8"), n);
+  b->columns[1] = column_create(&arena, T("UInt64"), n);
+  b->columns[2] = column_create(&arena, T("String"), n);
+  for (uint32_t r = 0; r < n; r++) {
+    column_append_u64(b->columns[0], rows[2 * r]);
+    column_append_u64(b->columns[1], rows[2 * r + 1]);
+    add_string(b->columns[2], r % 2 ? "b'c" : "a");
+  }
+  b->rows = n;
+  return b;
+}
+
+/* Expected bytes follow ClickHouse's row formats: writeBeforeTotals '\n'
+ * (TSV, CSV, JSONCompactEachRow*WithNames), the JSON "totals" member
+ * written after the data array's end, Pretty's "\nTotals:\n" table after
+ * the suffix, Vertical's "\n\nTotals:" special row; JSONEachRow, Values,
+ * RowBinary and Native print none (supportTotals() false). */
+static void test_totals(void)
+{
+  static const uint64_t data[] = { 0, 3, 1, 2 }, tot[] = { 0, 5 };
+  struct block *b = totals_case_block(data, 2);
+  struct block *t = totals_case_block(tot, 1);
+  struct format_options o = default_options();
+  o.write_statistics = false;
+  o.pretty_color = -1;
+  struct format_summary s = { .rows = 2 };
+  /* formats without totals: same bytes with and without them */
+  static const char *const none[] = { "JSONEachRow", "JSONCompactEachRow", "JSONStringsEachRow", "Values",
+                                      "RowBinary", "RowBinaryWithNamesAndTypes", "Native", "Null" };
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+    size_t l1, l2;
+    run_totals = NULL;
+    const char *plain = run_format(none[i], &o, &b, 1, &s, &l1);
+    run_totals = t;
+    const char *with = run_format(none[i], &o, &b, 1, &s, &l2);
+    CHECK(l1 == l2 && memcmp(plain, with, l1) == 0);
+  }
+  run_totals = t;
+  EXPECT("TSV", &o, &b, 1, &s, "0\t3\ta\n1\t2\tb\\'c\n\n0\t5\ta\n");
+  EXPECT("TSVWithNamesAndTypes", &o, &b, 1, &s,
+         "k\tcount()\ts\nUInt8\tUInt64\tString\n0\t3\ta\n1\t2\tb\\'c\n\n0\t5\ta\n");
+  EXPECT("TSVRaw", &o, &b, 1, &s, "0\t3\ta\n1\t2\tb'c\n\n0\t5\ta\n");
+  EXPECT("TSKV", &o, &b, 1, &s,
+         "k=0\tcount()=3\ts=a\nk=1\tcount()=2\ts=b\\'c\n\nk=0\tcount()=5\ts=a\n");
+  EXPECT("CSV", &o, &b, 1, &s, "0,3,\"a\"\n1,2,\"b'c\"\n\n0,5,\"a\"\n");
+  EXPECT("CSVWithNames", &o, &b, 1, &s, "\"k\",\"count()\",\"s\"\n0,3,\"a\"\n1,2,\"b'c\"\n\n0,5,\"a\"\n");
+#define TOT_META                                                                                            \
+  "{\n\t\"meta\":\n\t[\n\t\t{\n\t\t\t\"name\": \"k\",\n\t\t\t\"type\": \"UInt8\"\n\t\t},\n"              \
+  "\t\t{\n\t\t\t\"name\": \"count()\",\n\t\t\t\"type\": \"UInt64\"\n\t\t},\n"                             \
+  "\t\t{\n\t\t\t\"name\": \"s\",\n\t\t\t\"type\": \"String\"\n\t\t}\n\t],\n\n\t\"data\":\n\t[\n"
+  EXPECT("JSON", &o, &b, 1, &s,
+         TOT_META "\t\t{\n\t\t\t\"k\": 0,\n\t\t\t\"count()\": \"3\",\n\t\t\t\"s\": \"a\"\n\t\t},\n"
+         "\t\t{\n\t\t\t\"k\": 1,\n\t\t\t\"count()\": \"2\",\n\t\t\t\"s\": \"b'c\"\n\t\t}\n\t],\n\n"
+         "\t\"totals\":\n\t{\n\t\t\"k\": 0,\n\t\t\"count()\": \"5\",\n\t\t\"s\": \"a\"\n\t},\n\n"
+         "\t\"rows\": 2\n}\n");
+  EXPECT("JSONCompact", &o, &b, 1, &s,
+         TOT_META "\t\t[0, \"3\", \"a\"],\n\t\t[1, \"2\", \"b'c\"]\n\t],\n\n"
+         "\t\"totals\": [0, \"5\", \"a\"],\n\n\t\"rows\": 2\n}\n");
+  /* statistics and rows_before_limit_at_least still follow */
+  struct format_summary sl = { .rows = 2, .has_limit = true, .rows_before_limit = 7 };
+  EXPECT("JSONCompactStrings", &o, &b, 1, &sl,
+         TOT_META "\t\t[\"0\", \"3\", \"a\"],\n\t\t[\"1\", \"2\", \"b'c\"]\n\t],\n\n"
+         "\t\"totals\": [\"0\", \"5\", \"a\"],\n\n\t\"rows\": 2,\n\n\t\"rows_before_limit_at_least\": 7\n}\n");
+  /* an empty result still gets its totals */
+  struct block *e = totals_case_block(NULL, 0);
+  EXPECT("JSONCompact", &o, &e, 1, &s,
+         TOT_META "\n\t],\n\n\t\"totals\": [0, \"5\", \"a\"],\n\n\t\"rows\": 0\n}\n");
+  EXPECT("JSONCompactEachRowWithNames", &o, &b, 1, &s,
+         "[\"k\", \"count()\", \"s\"]\n[0, \"3\", \"a\"]\n[1, \"2\", \"b'c\"]\n\n[0, \"5\", \"a\"]\n");
+  EXPECT("PrettyCompact", &o, &b, 1, &s,
+         "┌─k─┬─count()─┬─s───┐\n"
+         "│ 0 │       3 │ a   │\n"
+         "│ 1 │       2 │ b'c │\n"
+         "└───┴─────────┴─────┘\n"
+         "\nTotals:\n"
+         "┌─k─┬─count()─┬─s─┐\n"
+         "│ 0 │       5 │ a │\n"
+         "└───┴─────────┴───┘\n");
+  EXPECT("PrettySpace", &o, &b, 1, &s,
+         "k   count()   s  \n\n"
+         "0         3   a  \n"
+         "1         2   b'c\n"
+         "\nTotals:\n"
+         "k   count()   s\n\n"
+         "0         5   a\n");
+  /* "Showed first N." (the suffix) comes before the totals, which are never cut */
+  o.pretty_max_rows = 1;
+  EXPECT("Pretty", &o, &b, 1, &s,
+         "┏━━━┳━━━━━━━━━┳━━━┓\n"
+         "┃ k ┃ count() ┃ s ┃\n"
+         "┡━━━╇━━━━━━━━━╇━━━┩\n"
+         "│ 0 │       3 │ a │\n"
+         "└───┴─────────┴───┘\n"
+         "  Showed first 1.\n"
+         "\nTotals:\n"
+         "┏━━━┳━━━━━━━━━┳━━━┓\n"
+         "┃ k ┃ count() ┃ s ┃\n"
+         "┡━━━╇━━━━━━━━━╇━━━┩\n"
+         "│ 0 │       5 │ a │\n"
+         "└───┴─────────┴───┘\n");
+  o.pretty_max_rows = 10000;
+  EXPECT("PrettyCompactMonoBlock", &o, &b, 1, &s,
+         "┌─k─┬─count()─┬─s───┐\n"
+         "│ 0 │       3 │ a   │\n"
+         "│ 1 │       2 │ b'c │\n"
+         "└───┴─────────┴─────┘\n"
+         "\nTotals:\n"
+         "┌─k─┬─count()─┬─s─┐\n"
+         "│ 0 │       5 │ a │\n"
+         "└───┴─────────┴───┘\n");
+  EXPECT("Vertical", &o, &b, 1, &s,
+         "Row 1:\n──────\nk:       0\ncount(): 3\ns:       a\n"
+         "\nRow 2:\n──────\nk:       1\ncount(): 2\ns:       b'c\n"
+         "\n\nTotals:\n───────\nk:       0\ncount(): 5\ns:       a\n");
+  /* NULL or empty totals print nothing */
+  run_totals = e;
+  EXPECT("TSV", &o, &b, 1, &s, "0\t3\ta\n1\t2\tb\\'c\n");
+  run_totals = NULL;
+  struct format_writer *w;
+  struct error err = { 0 };
+  struct capture cap = { 0 };
+  buf_init(&cap.data);
+  const char *names[] = { "x" };
+  const struct datatype *types[] = { T("UInt8") };
+  REQUIRE(format_writer_create(&arena, "TSV", &o, 1, names, types, (struct format_sink){ capture_write, &cap }, &w,
+                               &err) == 0);
+  CHECK(format_writer_begin(w, &err) == 0 && format_writer_totals(w, NULL, &err) == 0 &&
+        format_writer_end(w, &s, &err) == 0);
+  CHECK(cap.data.len == 0);
+  buf_free(&cap.data);
+#undef TOT_META
+}
+
 int main(void)
 {
   arena_init(&arena, 0);
@@ -750,6 +897,7 @@ int main(void)
   test_registry();
   test_sink_error();
   test_streaming();
+  test_totals();
   arena_destroy(&arena);
   TEST_DONE();
 }
