@@ -227,6 +227,20 @@ struct engine_insert_result {        /* for X-ClickHouse-Summary */
 int  engine_insert(struct engine_table *t, const struct block *rows, const struct engine_insert_options *opts,
                    struct engine_insert_result *out, struct error *err);
 
+/* Staged INSERT of any size: each add writes the block's parts (split,
+ * sorted, collapsed as engine_insert does) under provisional names that
+ * nothing sees; commit publishes every part of every add in one catalog
+ * transaction (all visible at once); abort, or a failing add/commit,
+ * removes the files. After commit or abort the handle is gone; after a
+ * failing add the caller still aborts. A crash before commit leaves only
+ * provisional files, removed at start-up. One thread at a time per handle. */
+struct engine_insert;
+int  engine_insert_begin(struct engine_table *t, const struct engine_insert_options *opts,
+                         struct engine_insert **out, struct error *err);
+int  engine_insert_add(struct engine_insert *ins, const struct block *rows, struct error *err);
+int  engine_insert_commit(struct engine_insert *ins, struct engine_insert_result *out, struct error *err);
+void engine_insert_abort(struct engine_insert *ins);          /* NULL is fine */
+
 /* ======================================================================
  * Snapshots and scans
  * ==================================================================== */

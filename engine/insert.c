@@ -404,8 +404,9 @@ static uint32_t split(struct arena *a, const struct def *d, struct column **pcol
 }
 
 /* Sorts, collapses and writes one partition's rows under a provisional name. */
-static int write_group(struct engine_table *t, const struct def *d, struct arena *a, const struct block *all,
-                       struct column **pcols, struct group *g, struct written *w, struct error *err)
+static int write_group(struct engine_table *t, const struct def *d, struct arena *a, struct arena *keep,
+                       const struct block *all, struct column **pcols, struct group *g, struct written *w,
+                       struct error *err)
 {
   struct engine *e = t->e;
   const struct table_def *td = &d->td;
@@ -449,10 +450,10 @@ static int write_group(struct engine_table *t, const struct def *d, struct arena
   struct buf text;
   buf_init(&text);
   partition_text_append(d, (const struct column *const *)pcols, g->first, &text);
-  w->partition_text = arena_strndup(a, text.data ? text.data : "", text.len);
+  w->partition_text = arena_strndup(keep, text.data ? text.data : "", text.len);
   buf_free(&text);
-  w->partition_id = g->id;
-  w->name = arena_printf(a, "insert_%" PRId64 "_%" PRIu64, t->id, atomic_fetch_add(&e->seq, 1));
+  w->partition_id = arena_strdup(keep, g->id);
+  w->name = arena_printf(keep, "insert_%" PRId64 "_%" PRIu64, t->id, atomic_fetch_add(&e->seq, 1));
   struct part_writer_options wo = writer_options(e, d, w->partition_id, w->partition_text);
   struct part_writer *pw;
   if ((rc = part_writer_open(t->dir, w->name, &d->schema, &wo, &pw, err)) != 0)
@@ -461,30 +462,80 @@ static int write_group(struct engine_table *t, const struct def *d, struct arena
     part_writer_abort(pw);
     return rc;
   }
-  if ((rc = part_writer_finish(pw, a, &w->info, err)) != 0)
+  if ((rc = part_writer_finish(pw, keep, &w->info, err)) != 0)
     return rc;
-  w->path = arena_printf(a, "%s/%s", t->dir, w->name);
+  w->path = arena_printf(keep, "%s/%s", t->dir, w->name);
   return 0;
 }
 
-int engine_insert(struct engine_table *t, const struct block *in, const struct engine_insert_options *opts,
-                  struct engine_insert_result *res, struct error *err)
+/* A staged insert: parts written as blocks arrive (provisional names, never
+ * visible), published together by commit in one catalog transaction. */
+struct engine_insert {
+  struct engine_table *t;
+  struct def *d;
+  struct arena arena;                /* the written parts' names, paths and infos */
+  struct engine_insert_options opts;
+  bool has_opts;
+  struct written *w;
+  uint32_t nw, cap;
+  uint64_t written_bytes;
+};
+
+int engine_insert_begin(struct engine_table *t, const struct engine_insert_options *opts, struct engine_insert **out,
+                        struct error *err)
 {
-  struct engine_insert_result ignored;
-  if (!res)
-    res = &ignored;
-  memset(res, 0, sizeof *res);
+  struct def *d = table_def_get(t);
+  if (!d) {
+    char label[512];
+    table_label(t, label, sizeof label);
+    return error_set(err, ERR_LOGICAL_ERROR, "Table %s is not attached to a definition", label);
+  }
+  struct engine_insert *ins = mem_calloc(1, sizeof *ins);
+  ins->t = t;
+  engine_table_ref(t);
+  ins->d = d;
+  arena_init(&ins->arena, 64 * 1024);
+  if (opts) {
+    ins->opts = *opts;
+    ins->has_opts = true;
+  }
+  *out = ins;
+  return 0;
+}
+
+static void insert_free(struct engine_insert *ins)
+{
+  arena_destroy(&ins->arena);
+  def_unref(ins->d);
+  engine_table_unref(ins->t);
+  mem_free(ins->w);
+  mem_free(ins);
+}
+
+void engine_insert_abort(struct engine_insert *ins)
+{
+  if (!ins)
+    return;
+  for (uint32_t i = 0; i < ins->nw; i++) {
+    if (ins->w[i].part)
+      part_unref(ins->w[i].part);
+    if (ins->w[i].path)
+      unlink(ins->w[i].path);
+  }
+  insert_free(ins);
+}
+
+int engine_insert_add(struct engine_insert *ins, const struct block *in, struct error *err)
+{
+  struct engine_table *t = ins->t;
   struct engine *e = t->e;
+  struct def *d = ins->d;
+  const struct engine_insert_options *opts = ins->has_opts ? &ins->opts : NULL;
   char label[512];
   table_label(t, label, sizeof label);
-  struct def *d = table_def_get(t);
-  if (!d)
-    return error_set(err, ERR_LOGICAL_ERROR, "Table %s is not attached to a definition", label);
   const struct table_def *td = &d->td;
   struct arena a;
   arena_init(&a, 1 << 20);
-  struct written *w = NULL;
-  uint32_t ng = 0;
   int rc = check_block(d, in, label, err);
   if (rc || in->rows == 0)
     goto out;
@@ -504,7 +555,7 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
     }
     rows->columns[i] = c;
     rows->names[i] = td->columns[i].name;
-    res->written_bytes += column_byte_size(c);
+    ins->written_bytes += column_byte_size(c);
   }
   struct block *all = block_create(&a, d->nstore);
   all->rows = in->rows;
@@ -522,9 +573,8 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
   uint32_t maxp = opts && opts->max_partitions_per_insert_block ? opts->max_partitions_per_insert_block
                                                                  : e->opt.max_partitions_per_insert_block;
   struct group *groups;
-  ng = split(&a, d, pcols, in->rows, maxp, &groups);
+  uint32_t ng = split(&a, d, pcols, in->rows, maxp, &groups);
   if (ng == UINT32_MAX) {
-    ng = 0;
     rc = error_set(err, ERR_TOO_MANY_PARTS, "Too many partitions for single INSERT block (more than %u). The limit "
                    "is controlled by 'max_partitions_per_insert_block' setting. Large number of partitions is a "
                    "common misconception. It will lead to severe negative performance impact, including slow server "
@@ -534,17 +584,47 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
                    "manipulation (DROP PARTITION, etc).", maxp);
     goto out;
   }
-  w = arena_new_array(&a, struct written, ng);
-  uint32_t nw = 0;
-  for (uint32_t i = 0; i < ng; i++) {
-    if ((rc = write_group(t, d, &a, all, pcols, &groups[i], &w[nw], err)) != 0)
-      goto out;
-    if (!w[nw].empty)
-      nw++;
+  if (ins->nw + ng > ins->cap) {
+    uint32_t cap = ins->cap ? ins->cap : 8;
+    while (cap < ins->nw + ng)
+      cap *= 2;
+    ins->w = mem_realloc(ins->w, cap * sizeof *ins->w);
+    ins->cap = cap;
   }
-  ng = nw;
-  if (!ng)
-    goto out;
+  for (uint32_t i = 0; i < ng; i++) {
+    struct written *w = &ins->w[ins->nw];
+    rc = write_group(t, d, &a, &ins->arena, all, pcols, &groups[i], w, err);
+    if (rc) {
+      if (w->path)
+        unlink(w->path);
+      goto out;
+    }
+    if (!w->empty)
+      ins->nw++;
+  }
+out:
+  arena_destroy(&a);
+  return rc;
+}
+
+int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result *res, struct error *err)
+{
+  struct engine_insert_result ignored;
+  if (!res)
+    res = &ignored;
+  memset(res, 0, sizeof *res);
+  struct engine_table *t = ins->t;
+  struct engine *e = t->e;
+  struct def *d = ins->d;
+  struct written *w = ins->w;
+  uint32_t ng = ins->nw;
+  int rc = 0;
+  if (!ng) {
+    insert_free(ins);
+    return 0;
+  }
+  struct arena a;
+  arena_init(&a, 64 * 1024);
 
   /* publish */
   pthread_mutex_lock(&t->insert_lock);
@@ -556,8 +636,8 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
   struct catalog_part *cps = arena_new_array(&a, struct catalog_part, ng);
   for (uint32_t i = 0; i < ng; i++) {
     uint64_t block = first + i;
-    char *name = arena_printf(&a, "%s_%" PRIu64 "_%" PRIu64 "_0", w[i].partition_id, block, block);
-    char *path = arena_printf(&a, "%s/%s", t->dir, name);
+    char *name = arena_printf(&ins->arena, "%s_%" PRIu64 "_%" PRIu64 "_0", w[i].partition_id, block, block);
+    char *path = arena_printf(&ins->arena, "%s/%s", t->dir, name);
     if (rename(w[i].path, path) != 0) {
       rc = error_set(err, ERR_CANNOT_WRITE_TO_FILE_DESCRIPTOR, "Cannot rename %s to %s: %s", w[i].path, path,
                      strerror(errno));
@@ -588,6 +668,7 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
         w[i].part = NULL;
       }
       res->parts = ng;
+      res->written_bytes = ins->written_bytes;
       pthread_mutex_unlock(&t->lock);
     }
     pthread_mutex_unlock(&t->commit_lock);
@@ -597,17 +678,28 @@ int engine_insert(struct engine_table *t, const struct block *in, const struct e
     engine_wake_merges(e);
 
 out:
-  if (rc) {
-    for (uint32_t i = 0; w && i < ng; i++) {
-      if (w[i].part)
-        part_unref(w[i].part);
-      if (w[i].path)
-        unlink(w[i].path);
-    }
-    res->written_rows = res->written_bytes = 0;
-    res->parts = 0;
-  }
   arena_destroy(&a);
-  def_unref(d);
-  return rc;
+  if (rc) {
+    memset(res, 0, sizeof *res);
+    engine_insert_abort(ins);
+    return rc;
+  }
+  insert_free(ins);
+  return 0;
+}
+
+int engine_insert(struct engine_table *t, const struct block *in, const struct engine_insert_options *opts,
+                  struct engine_insert_result *res, struct error *err)
+{
+  if (res)
+    memset(res, 0, sizeof *res);
+  struct engine_insert *ins;
+  int rc = engine_insert_begin(t, opts, &ins, err);
+  if (rc)
+    return rc;
+  if ((rc = engine_insert_add(ins, in, err)) != 0) {
+    engine_insert_abort(ins);
+    return rc;
+  }
+  return engine_insert_commit(ins, res, err);
 }

@@ -474,16 +474,12 @@ static int list_add(const struct agg_call *a, uint8_t **places, uint32_t off, st
   return 0;
 }
 
-struct topk_sort {
-  const uint64_t *counts;
-};
-
-static const uint64_t *topk_counts;
-static int topk_cmp(const void *x, const void *y)
+static int topk_cmp(const void *x, const void *y, void *arg)
 {
+  const uint64_t *counts = arg;
   uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-  if (topk_counts[a] != topk_counts[b])
-    return topk_counts[a] > topk_counts[b] ? -1 : 1;
+  if (counts[a] != counts[b])
+    return counts[a] > counts[b] ? -1 : 1;
   return a < b ? -1 : a > b;
 }
 
@@ -498,8 +494,7 @@ static void list_finalize(const struct agg_call *a, uint8_t **places, uint32_t o
         uint32_t *idx = mem_alloc(sizeof *idx * (n ? n : 1));
         for (uint32_t k = 0; k < n; k++)
           idx[k] = k;
-        topk_counts = s->counts;
-        qsort(idx, n, sizeof *idx, topk_cmp);
+        qsort_r(idx, n, sizeof *idx, topk_cmp, s->counts);
         uint32_t keep = n < (uint64_t)a->i0 ? n : (uint32_t)a->i0;
         for (uint32_t k = 0; k < keep; k++)
           column_append_from(el, s->values, idx[k]);
@@ -645,7 +640,8 @@ static void quant_finalize(const struct agg_call *a, uint8_t **places, uint32_t 
 {
   for (uint32_t i = 0; i < count; i++) {
     struct quant_state *s = &STATE(struct quant_state);
-    qsort(s->v, s->n, sizeof *s->v, dbl_cmp);
+    if (s->n > 1)
+      qsort(s->v, s->n, sizeof *s->v, dbl_cmp);
     if (a->op == 3) {
       for (uint32_t p = 0; p < a->param_count; p++) {
         double lv = column_get_f64(a->params[p], 0);
@@ -820,8 +816,10 @@ static void nothing_finalize(const struct agg_call *a, uint8_t **places, uint32_
 {
   (void)places; (void)off;
   for (uint32_t i = 0; i < count; i++) {
-    if (a->op)
+    if (a->op == 1)
       column_append_u64(out, 0);
+    else if (a->op == 2)
+      column_close_array_row(out);
     else
       column_append_null(out);
   }
@@ -923,7 +921,8 @@ static void ornull_finalize(const struct agg_call *a, uint8_t **places, uint32_t
 static int array_add(const struct agg_call *a, uint8_t **places, uint32_t off, struct column **args, uint32_t rows,
                      const uint8_t *sel, struct arena *sa, struct arena *scratch, struct error *err)
 {
-  uint64_t total = 0;
+  if (rows == 0)
+    return 0;
   for (uint32_t i = 0; i < rows; i++) {
     uint64_t s, e;
     column_array_range(args[0], i, &s, &e);
@@ -933,25 +932,15 @@ static int array_add(const struct agg_call *a, uint8_t **places, uint32_t off, s
       if (e2 - s2 != e - s)
         return error_set(err, ERR_SIZES_OF_ARRAYS_DONT_MATCH, "All arrays must be of the same size in %s", a->name);
     }
-    if (!sel || sel[i])
-      total += e - s;
   }
-  uint8_t **p2 = arena_alloc(scratch, sizeof *p2 * (total ? total : 1));
-  uint8_t *s2 = arena_alloc(scratch, total ? total : 1);
-  uint64_t first, last;
-  column_array_range(args[0], 0, &first, &last);
-  uint64_t base = first;
-  uint64_t end_all = 0;
-  if (rows) {
-    uint64_t s, e;
-    column_array_range(args[0], rows - 1, &s, &e);
-    end_all = e;
-  }
-  uint64_t n = end_all - base;
-  p2 = arena_alloc(scratch, sizeof *p2 * (n ? n : 1));
-  s2 = arena_calloc(scratch, n ? n : 1, 1);
+  /* one state pointer per element, pointing at its row's state */
+  uint64_t base, end, s, e;
+  column_array_range(args[0], 0, &base, &e);
+  column_array_range(args[0], rows - 1, &s, &end);
+  uint64_t n = end - base;
+  uint8_t **p2 = arena_alloc(scratch, sizeof *p2 * (n ? n : 1));
+  uint8_t *s2 = arena_calloc(scratch, n ? n : 1, 1);
   for (uint32_t i = 0; i < rows; i++) {
-    uint64_t s, e;
     column_array_range(args[0], i, &s, &e);
     for (uint64_t k = s; k < e; k++) {
       p2[k - base] = places[i];
@@ -960,7 +949,6 @@ static int array_add(const struct agg_call *a, uint8_t **places, uint32_t off, s
   }
   struct column **el = arena_alloc(scratch, sizeof *el * a->arg_count);
   for (uint32_t j = 0; j < a->arg_count; j++) {
-    uint64_t s, e;
     column_array_range(args[j], 0, &s, &e);
     el[j] = column_slice(scratch, args[j]->children[0], (uint32_t)s, (uint32_t)n);
   }
@@ -1041,9 +1029,11 @@ static int resolve_base(struct query_context *ctx, struct arena *a, const struct
   struct agg_call *c = call_new(ctx, a, name, inner, n, params, np);
   c->def = def;
   if (nothing) {
-    bool is_count = def->agg_resolve == ar_count;
-    c->op = is_count;
-    c->type = is_count ? type_u64() : type_nothing_nullable();
+    /* count / uniq of NULLs are 0, groupArray of NULLs is [], the rest NULL */
+    bool is_count = def->agg_resolve == ar_count || def->agg_resolve == ar_uniq;
+    bool is_list = def->agg_resolve == ar_group_array;
+    c->op = is_count ? 1 : is_list ? 2 : 0;
+    c->type = is_count ? type_u64() : is_list ? datatype_array(a, datatype_simple(TYPE_NOTHING)) : type_nothing_nullable();
     c->state_size = 8;
     c->init = zero_init;
     c->add = nothing_add;

@@ -84,6 +84,7 @@ struct analyze_scope {
   struct agg_entry *aggs;
   uint32_t agg_count, agg_cap;
   const char *query_text;
+  bool final;                    /* FROM t FINAL */
 };
 
 static int analyze_expr(struct analyze_scope *s, const struct ast *n, struct expr **out, struct error *err);
@@ -1028,7 +1029,7 @@ static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, s
     return error_set(err, ERR_NOT_IMPLEMENTED, "Unsupported FROM element");
   const struct ast_table_expr *t = &te->u.table_expr;
   s->table_alias = te->alias;
-  if (t->final)
+  if (t->final && (!t->table || t->subquery || t->function))
     return error_set(err, ERR_ILLEGAL_FINAL, "Storage %s doesn't support FINAL", t->table ? t->table : "function");
   if (t->sample)
     return error_set(err, ERR_NOT_IMPLEMENTED, "SAMPLE is not supported yet");
@@ -1073,7 +1074,13 @@ static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, s
   }
   s->table_name = t->table;
   s->table_db = t->database ? t->database : s->ctx->database;
-  return table_source_lookup(s->ctx, t->database, t->table, &s->source, err);
+  int rc = table_source_lookup(s->ctx, t->database, t->table, &s->source, err);
+  if (rc)
+    return rc;
+  if (t->final && !s->source->supports_final)
+    return error_set(err, ERR_ILLEGAL_FINAL, "Storage %s doesn't support FINAL", s->source->engine);
+  s->final = t->final;
+  return 0;
 }
 
 static int analyze_array_join_clause(struct analyze_scope *s, const struct ast_select *sel, struct error *err)
@@ -1174,6 +1181,12 @@ static int expand_asterisk(struct analyze_scope *s, const struct ast *n, struct 
       if (strcmp(ast_format_name(s->a, x), name) == 0)
         skip = true;
     }
+    /* SELECT * leaves out MATERIALIZED and ALIAS columns, as ClickHouse */
+    const char *dk = s->source->default_kinds ? s->source->default_kinds[i] : NULL;
+    if (dk && (strcmp(dk, "MATERIALIZED") == 0 || strcmp(dk, "ALIAS") == 0))
+      skip = true;
+    if (s->source->virtual_from && i >= s->source->virtual_from)
+      skip = true;
     if (skip)
       continue;
     struct expr *e;
@@ -1248,7 +1261,7 @@ static int plan_select_one(struct query_context *ctx, const struct ast *q, const
       text = v->u.literal.str;
     else
       text = ast_format_name(s->a, v);
-    if ((rc = settings_set(ctx->settings, st->u.setting.name, text, err)))
+    if ((rc = exec_set_setting(ctx, st->u.setting.name, text, err)))
       return rc;
   }
   if (sel->qualify)
@@ -1417,19 +1430,24 @@ static int plan_select_one(struct query_context *ctx, const struct ast *q, const
   if (!where && !prewhere && !aggregating && order_count == 0 && !sel->distinct && lb_count == 0 &&
       s->aj_count == 0 && has_limit)
     hint = limit + offset;
-  struct table_read_opts ro = { .columns = s->read_cols, .column_count = s->read_count, .limit_hint = hint };
+  struct table_read_opts ro = { .columns = s->read_cols, .column_count = s->read_count, .limit_hint = hint,
+                                .final = s->final, .where = where, .prewhere = prewhere };
   if ((rc = s->source->vt->open(s->source, ctx, &ro, &op, err)))
     return rc;
 
-  if (s->aj_count) {
-    struct array_join_spec spec = { .count = s->aj_count, .left = s->aj_left };
-    spec.arrays = arena_alloc(s->a, sizeof *spec.arrays * s->aj_count);
-    const char **names = arena_alloc(s->a, sizeof *names * s->aj_count);
-    for (uint32_t k = 0; k < s->aj_count; k++) {
-      spec.arrays[k] = s->aj[k].array;
-      names[k] = s->aj[k].name ? s->aj[k].name : arena_printf(s->a, "__array_join_%u", k);
+  /* the ARRAY JOIN clause zips its arrays; each arrayJoin() call is a
+   * join of its own, applied in order (a cross product of them) */
+  for (uint32_t k = 0; k < s->aj_count;) {
+    uint32_t n = k < s->aj_clause_count ? s->aj_clause_count : 1;
+    struct array_join_spec spec = { .count = n, .left = k < s->aj_clause_count && s->aj_left };
+    spec.arrays = arena_alloc(s->a, sizeof *spec.arrays * n);
+    const char **names = arena_alloc(s->a, sizeof *names * n);
+    for (uint32_t j = 0; j < n; j++) {
+      spec.arrays[j] = s->aj[k + j].array;
+      names[j] = s->aj[k + j].name ? s->aj[k + j].name : arena_printf(s->a, "__array_join_%u", k + j);
     }
     op = op_array_join_create(ctx, op, &spec, names);
+    k += n;
   }
   if (prewhere)
     op = op_filter_create(ctx, op, prewhere);
@@ -1635,4 +1653,34 @@ int plan_select_totals(struct query_context *ctx, const struct ast *query, const
   }
   *out = acc;
   return 0;
+}
+
+/* One expression over a plain list of columns (table DDL: partition and
+ * sorting keys, skip-index inputs, DEFAULT expressions). EXPR_INPUT i is
+ * column i of the list. No aggregates, no ARRAY JOIN. */
+int analyze_expr_over_columns(struct query_context *ctx, uint32_t count, const char **names,
+                              const struct datatype **types, const struct ast *n, struct expr **out,
+                              struct error *err)
+{
+  struct analyze_scope *s = arena_new(ctx->arena, struct analyze_scope);
+  struct table_source *src = arena_new(ctx->arena, struct table_source);
+  src->name = "";
+  src->engine = "";
+  src->column_count = count;
+  src->names = names;
+  src->types = types;
+  s->ctx = ctx;
+  s->a = ctx->arena;
+  s->source = src;
+  s->table_name = "";
+  s->query_text = "table definition";
+  s->source_pos = arena_alloc(s->a, sizeof *s->source_pos * (count ? count : 1));
+  s->read_cols = arena_alloc(s->a, sizeof *s->read_cols * (count ? count : 1));
+  for (uint32_t i = 0; i < count; i++) {
+    s->source_pos[i] = (int32_t)i;
+    s->read_cols[i] = i;
+  }
+  s->read_count = count;
+  s->clause = "table definition";
+  return analyze_expr(s, n, out, err);
 }

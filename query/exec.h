@@ -57,8 +57,12 @@ struct query_context {
   struct query_stats stats;
   _Atomic bool cancelled;        /* set by the handler when the client went away */
   bool readonly;                 /* GET requests and readonly users */
+  struct engine *engine;         /* MergeTree tables; NULL = none (tests, tools) */
+  const char *text;              /* the statement's text (AST pos/len index it); may be NULL */
+  size_t text_len;
 };
 
+struct engine;
 struct query_plan;
 
 /* Analyzes and plans a statement. Statement kinds this build cannot execute

@@ -60,6 +60,8 @@ static inline int op_next(struct op *op, struct block **out, struct error *err) 
 void op_close_tree(struct op *op);
 /* Checks cancellation and max_execution_time; sources call it per block. */
 int exec_check_limits(struct query_context *ctx, struct error *err);
+/* SETTINGS clause: settings_set refusing changes under readonly=1 (164). */
+int exec_set_setting(struct query_context *ctx, const char *name, const char *value, struct error *err);
 /* Rows per produced block: min(max_block_size, BLOCK_ROWS_MAX). */
 uint32_t exec_block_rows(const struct query_context *ctx);
 /* The effective session zone (session_timezone or the server's). */
@@ -430,6 +432,27 @@ struct plan_totals {
 };
 int plan_select_totals(struct query_context *ctx, const struct ast *query, const struct analyze_scope *outer,
                        struct op **out, bool top_level, struct plan_totals *totals, struct error *err);
+/* One expression over a column list (DDL keys, indexes, defaults):
+ * EXPR_INPUT i = column i. */
+int analyze_expr_over_columns(struct query_context *ctx, uint32_t count, const char **names,
+                              const struct datatype **types, const struct ast *n, struct expr **out,
+                              struct error *err);
+/* MergeTree statements (mergetree.c): DDL, OPTIMIZE, SHOW CREATE, INSERT … SELECT.
+ * *out gets the result operator (no columns for DDL). */
+int mergetree_statement(struct query_context *ctx, const struct sql_statement *stmt, struct op **out,
+                        struct error *err);
+/* Reads more INSERT data (the HTTP body): bytes read, 0 at the end, < 0 with err set. */
+typedef long (*mergetree_read_fn)(void *ctx, char *buf, size_t cap, struct error *err);
+/* INSERT … VALUES / FORMAT (data from text[data_offset..text_len), then from read) and
+ * INSERT … SELECT. All rows become visible at once, or none. */
+int mergetree_insert(struct query_context *ctx, const struct sql_statement *stmt, const char *text, size_t text_len,
+                     mergetree_read_fn read, void *read_ctx, struct error *err);
+/* system.parts / system.merges rows (schemas in system_tables.c) and
+ * system.columns sizes. */
+void mergetree_fill_parts(struct query_context *ctx, struct column **cols);
+void mergetree_fill_merges(struct query_context *ctx, struct column **cols);
+void mergetree_column_sizes(struct query_context *ctx, const char *db, const char *table, uint32_t count,
+                            const char **names, uint64_t *compressed, uint64_t *uncompressed);
 /* Runs a sub-plan to completion, appending all rows into one block in arena a. */
 int plan_drain(struct query_context *ctx, struct op *op, struct arena *a, struct block **out, uint64_t max_rows,
                struct error *err);
@@ -467,6 +490,8 @@ struct sort_key {
 };
 struct op *op_sort_create(struct query_context *ctx, struct op *child, const struct sort_key *keys, uint32_t count,
                           uint64_t limit);
+/* Rows a sort operator consumed (0 for other operators). */
+uint64_t op_sort_rows_in(const struct op *op);
 struct agg_spec {
   uint32_t key_count;            /* the child's first key_count columns are the keys */
   uint32_t agg_count;

@@ -645,7 +645,10 @@ static int eval_on_rows(struct eval *ev, const struct expr *e, const uint8_t *ma
   sub->rows = count;
   sub->names = in->names;
   for (uint32_t i = 0; i < in->column_count; i++) {
+    /* A PREWHERE block carries only the filter's columns; the rest are NULL. */
     struct column *c = in->columns[i];
+    if (!c)
+      continue;
     sub->columns[i] = c->is_const ? col_with_rows(ev->arena, c, count) : column_filter(ev->arena, c, mask, count);
   }
   struct eval se = *ev;

@@ -876,6 +876,10 @@ int fr_array_lambda(struct fn_call *call, struct error *err)
     call->type = vt;
     break;
   case HO_SUM:
+    if (vu->id == TYPE_NOTHING) {
+      call->type = type_u64();
+      break;
+    }
     if (!type_is_number_or_bool(vu))
       return error_set(err, ERR_ILLEGAL_TYPE_OF_ARGUMENT, "arraySum cannot add values of type %s", type_name(call->arena, vt));
     call->type = datatype_is_float(vu) ? type_f64() : datatype_is_signed(vu) ? type_i64() : type_u64();

@@ -443,6 +443,13 @@ int fr_in(struct fn_call *call, struct error *err)
   bool left_nullable = lt->id == TYPE_NULLABLE;
   const struct datatype *et = datatype_unwrap(lt);
   const struct column *rhs = call->args[1]->value;
+  if (et->id == TYPE_NOTHING) {
+    /* NULL IN (…) is NULL */
+    call->type = type_nothing_nullable();
+    call->null_const = true;
+    call->exec = exec_in;
+    return 0;
+  }
   struct column *vals = col_new_empty(call->arena, et, 16);
   bool has_null = false;
   const struct datatype *rt = rhs->type;

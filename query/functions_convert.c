@@ -237,6 +237,10 @@ bool cast_possible(const struct datatype *from, const struct datatype *to)
   }
   if (from->id == TYPE_MAP && to->id == TYPE_MAP)
     return cast_possible(from->children[0], to->children[0]) && cast_possible(from->children[1], to->children[1]);
+  if (from->id == TYPE_MAP && to->id == TYPE_ARRAY && datatype_unwrap(to->children[0])->id == TYPE_TUPLE &&
+      datatype_unwrap(to->children[0])->child_count == 2)
+    return cast_possible(from->children[0], datatype_unwrap(to->children[0])->children[0]) &&
+           cast_possible(from->children[1], datatype_unwrap(to->children[0])->children[1]);
   if (from->id == TYPE_UUID && to->id == TYPE_UUID)
     return true;
   return false;
@@ -814,6 +818,28 @@ static int cast_full(struct eval *ev, const struct column *c, uint32_t n, const 
     r->children = arena_alloc(a, 2 * sizeof *r->children);
     r->children[0] = k;
     r->children[1] = v;
+    *out = r;
+    return 0;
+  }
+  if (from->id == TYPE_MAP && to->id == TYPE_ARRAY && to->children[0]->id == TYPE_TUPLE &&
+      to->children[0]->child_count == 2) {
+    /* Map(K, V) → Array(Tuple(K', V')): same offsets, keys and values zipped */
+    const struct datatype *tt = to->children[0];
+    struct column *k, *v;
+    int rc = cast_full(ev, c->children[0], c->children[0]->rows, tt->children[0], mode, NULL, &k, err);
+    if (!rc)
+      rc = cast_full(ev, c->children[1], c->children[1]->rows, tt->children[1], mode, NULL, &v, err);
+    if (rc)
+      return rc;
+    struct column *tup = col_new(a, tt, 0);
+    tup->rows = tup->capacity = c->children[0]->rows;
+    tup->children[0] = k;
+    tup->children[1] = v;
+    struct column *r = col_with_rows(a, c, n);
+    r->type = to;
+    r->children = arena_alloc(a, sizeof *r->children);
+    r->children[0] = tup;
+    r->child_count = 1;
     *out = r;
     return 0;
   }

@@ -416,6 +416,17 @@ static int read_query_text(struct http_query *q, struct buf *text, bool *truncat
   return rc;
 }
 
+/* INSERT data past the statement: the rest of the body. */
+static long insert_body_read(void *ctx, char *buf, size_t cap, struct error *err)
+{
+  struct http_query *q = ctx;
+  ssize_t n = http_body_read(q->req, buf, cap);
+  if (n < 0)
+    return error_set(err, ERR_CANNOT_READ_ALL_DATA, "Cannot read the request body: %s",
+                     http_request_body_error(q->req)), -1;
+  return (long)n;
+}
+
 static bool statement_is_read_only(const struct sql_statement *s)
 {
   switch (s->kind) {
@@ -514,6 +525,11 @@ static int run_statement(struct http_query *q, const struct sql_statement *stmt)
     if ((rc = format_writer_block(w, b, &q->err)))
       return rc;
   }
+  struct block *totals;
+  if ((rc = query_plan_totals(plan, &totals, &q->err)))
+    return rc;
+  if (totals && (rc = format_writer_totals(w, totals, &q->err)))
+    return rc;
   struct query_stats *st = &q->ctx.stats;
   struct format_summary summary = {
     .rows = st->result_rows,
@@ -546,9 +562,13 @@ static int handle(struct http_query *q)
   if (rc == 0 && text.len == 0)
     rc = error_set(&q->err, ERR_SYNTAX_ERROR, "Empty query");
   struct sql_statement *stmt = NULL;
+  char *owned = NULL;
+  size_t owned_len = text.len;
   if (rc == 0) {
     /* The text must outlive the AST (literals point into it): copy it. */
-    char *owned = arena_strndup(&q->arena, text.data, text.len);
+    owned = arena_strndup(&q->arena, text.data, text.len);
+    q->ctx.text = owned;
+    q->ctx.text_len = text.len;
     rc = sql_parse(&q->arena, owned, text.len, &stmt, &q->err);
     if (truncated && (rc != 0 || stmt->kind != STMT_INSERT))
       rc = error_set(&q->err, ERR_SYNTAX_ERROR, "Max query size exceeded (max_query_size = %" PRIu64 ")",
@@ -584,6 +604,11 @@ static int handle(struct http_query *q)
   }
   if (stmt->kind == STMT_USE)
     return 0;
+  if (stmt->kind == STMT_INSERT && stmt->insert_format) {
+    if (!q->ctx.engine)
+      return error_set(&q->err, ERR_NOT_IMPLEMENTED, "INSERT queries are not supported yet");
+    return mergetree_insert(&q->ctx, stmt, owned, owned_len, insert_body_read, q, &q->err);
+  }
   return run_statement(q, stmt);
 }
 
@@ -598,6 +623,7 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
   q.ctx.arena = &q.arena;
   q.ctx.server = &q.svc->info;
   q.ctx.settings = q.settings;
+  q.ctx.engine = q.svc->engine;
   q.ctx.stats.start_ns = clock_monotonic_ns();
   random_hex(q.exception_tag, 16);
 

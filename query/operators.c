@@ -277,8 +277,10 @@ static int limit_next(struct op *op, struct block **out, struct error *err)
     }
     uint64_t start_row = l->seen;
     l->seen += in->rows;
-    if (l->track)
-      op->ctx->stats.rows_before_limit = l->seen;
+    if (l->track) {
+      uint64_t before = op_sort_rows_in(op->children[0]);
+      op->ctx->stats.rows_before_limit = before > l->seen ? before : l->seen;
+    }
     /* rows of this block at positions [start_row, start_row + rows) */
     uint64_t from = l->offset > start_row ? l->offset - start_row : 0;
     if (from >= in->rows)

@@ -55,6 +55,7 @@ struct sort_op {
   bool sorted;
   uint32_t *perm;
   uint32_t emitted;
+  uint64_t rows_in;              /* rows consumed from the child (rows_before_limit) */
 };
 
 static uint64_t norm_i64(int64_t v) { return (uint64_t)v ^ 0x8000000000000000ULL; }
@@ -363,6 +364,7 @@ static int sort_next(struct op *op, struct block **out, struct error *err)
         return rc;
       if (!in)
         break;
+      s->rows_in += in->rows;
       if (s->topn) {
         topn_consume(s, in);
         arena_reset(&op->scratch);
@@ -446,6 +448,11 @@ static void sort_close(struct op *op)
 }
 
 static const struct op_vt sort_vt = { "Sorting", sort_next, sort_close };
+
+uint64_t op_sort_rows_in(const struct op *op)
+{
+  return op->vt == &sort_vt ? ((const struct sort_op *)op)->rows_in : 0;
+}
 
 struct op *op_sort_create(struct query_context *ctx, struct op *child, const struct sort_key *keys, uint32_t count,
                           uint64_t limit)

@@ -20,9 +20,17 @@ struct query_plan {
   struct plan_totals totals;
   struct block *totals_block;
   bool done;
+  uint64_t rows_out;             /* rows returned so far (the handler keeps stats.result_rows) */
   uint64_t max_result_rows;
   bool break_on_overflow;
 };
+
+int exec_set_setting(struct query_context *ctx, const char *name, const char *value, struct error *err)
+{
+  if (settings_get_u64(ctx->settings, "readonly") == 1)
+    return error_set(err, ERR_READONLY, "Cannot modify '%s' setting in readonly mode", name);
+  return settings_set(ctx->settings, name, value, err);
+}
 
 static void apply_settings(struct query_context *ctx, const struct ast_list *settings, struct error *err, int *rc)
 {
@@ -37,7 +45,7 @@ static void apply_settings(struct query_context *ctx, const struct ast_list *set
       text = v->u.literal.u ? "1" : "0";
     else
       text = v ? ast_format_name(ctx->arena, v) : "1";
-    *rc = settings_set(ctx->settings, st->u.setting.name, text, err);
+    *rc = exec_set_setting(ctx, st->u.setting.name, text, err);
   }
 }
 
@@ -196,6 +204,7 @@ static int plan_describe(struct query_context *ctx, const struct sql_statement *
   const char **cnames;
   const struct datatype **ctypes;
   const char **comments = NULL;
+  const struct table_source *tsrc = NULL;
   if (st->select) {
     struct op *op;
     int rc = plan_select(ctx, st->select, NULL, &op, false, err);
@@ -209,10 +218,11 @@ static int plan_describe(struct query_context *ctx, const struct sql_statement *
     int rc = table_source_lookup(ctx, st->database, st->name, &src, err);
     if (rc)
       return rc;
-    n = src->column_count;
+    n = src->virtual_from ? src->virtual_from : src->column_count;
     cnames = src->names;
     ctypes = src->types;
     comments = src->comments;
+    tsrc = src;
   }
   const char **names = arena_alloc(ctx->arena, sizeof *names * 7);
   const struct datatype **types = arena_alloc(ctx->arena, sizeof *types * 7);
@@ -229,6 +239,12 @@ static int plan_describe(struct query_context *ctx, const struct sql_statement *
     col_str_append(rb.b->columns[1], tn, strlen(tn));
     for (int k = 2; k < 7; k++) {
       const char *v = k == 4 ? cm : "";
+      if (tsrc && k == 2 && tsrc->default_kinds)
+        v = tsrc->default_kinds[i];
+      if (tsrc && k == 3 && tsrc->default_exprs)
+        v = tsrc->default_exprs[i];
+      if (tsrc && k == 5 && tsrc->codecs)
+        v = tsrc->codecs[i];
       col_str_append(rb.b->columns[k], v, strlen(v));
     }
   }
@@ -432,6 +448,19 @@ int query_prepare(struct query_context *ctx, const struct sql_statement *stmt, s
   case STMT_EXPLAIN:
     rc = plan_explain(ctx, stmt, plan, err);
     break;
+  case STMT_CREATE_DATABASE: case STMT_CREATE_TABLE: case STMT_DROP: case STMT_TRUNCATE: case STMT_RENAME:
+  case STMT_ALTER: case STMT_OPTIMIZE: case STMT_SHOW_CREATE:
+    if (!ctx->engine)
+      return error_set(err, ERR_NOT_IMPLEMENTED, "%s queries are not supported yet", statement_name(stmt->kind));
+    rc = mergetree_statement(ctx, stmt, &plan->root, err);
+    break;
+  case STMT_INSERT:
+    if (!ctx->engine)
+      return error_set(err, ERR_NOT_IMPLEMENTED, "%s queries are not supported yet", statement_name(stmt->kind));
+    rc = mergetree_insert(ctx, stmt, NULL, 0, NULL, NULL, err);
+    if (rc == 0)
+      plan->root = op_values_create(ctx, 0, NULL, NULL, NULL, 0);
+    break;
   default:
     return error_set(err, ERR_NOT_IMPLEMENTED, "%s queries are not supported yet", statement_name(stmt->kind));
   }
@@ -471,22 +500,16 @@ int query_plan_next(struct query_plan *plan, struct block **out, struct error *e
   if (!b) {
     plan->done = true;
     if (!plan->ctx->stats.has_limit)
-      plan->ctx->stats.rows_before_limit = plan->ctx->stats.result_rows;
+      plan->ctx->stats.rows_before_limit = plan->rows_out;
     return 0;
   }
-  struct query_stats *st = &plan->ctx->stats;
-  if (plan->max_result_rows && st->result_rows + b->rows > plan->max_result_rows) {
-    if (!plan->break_on_overflow) {
-      plan->done = true;
-      return error_set(err, ERR_TOO_MANY_ROWS_OR_BYTES, "Limit for result exceeded, max rows: %llu, current rows: %llu",
-                       (unsigned long long)plan->max_result_rows,
-                       (unsigned long long)(st->result_rows + b->rows));
-    }
+  if (plan->max_result_rows && plan->rows_out + b->rows > plan->max_result_rows) {
     plan->done = true;
+    if (!plan->break_on_overflow)
+      return error_set(err, ERR_TOO_MANY_ROWS_OR_BYTES, "Limit for result exceeded, max rows: %llu, current rows: %llu",
+                       (unsigned long long)plan->max_result_rows, (unsigned long long)(plan->rows_out + b->rows));
   }
-  st->result_rows += b->rows;
-  for (uint32_t i = 0; i < b->column_count; i++)
-    st->result_bytes += column_byte_size(b->columns[i]);
+  plan->rows_out += b->rows;
   b->names = plan->names;
   *out = b;
   return 0;

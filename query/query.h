@@ -10,6 +10,7 @@
 
 #include "base/http_server.h"
 #include "base/metrics.h"
+#include "engine/engine.h"
 #include "query/exec.h"
 
 /* What the SQL front end needs from the process; owned by the server.
@@ -21,10 +22,17 @@ struct query_service {
   struct metric_counter *read_rows;
   struct metric_counter *read_bytes;
   struct metric_counter *result_bytes;
+  struct engine *engine;         /* MergeTree tables; NULL = SELECT-only server (set by query_engine_start) */
 };
 
 /* Fills info with the defaults (version, revision, host name, UTC zone). */
 void query_service_init(struct query_service *svc, struct metrics *metrics);
+
+/* Serves the engine's tables: creates database `default` if missing,
+ * re-attaches every catalog table by parsing its stored DDL (the CREATE
+ * path), and registers them for FROM. Tables that fail are logged and stay
+ * detached. Once, before serving. */
+int query_engine_start(struct query_service *svc, struct engine *e, struct error *err);
 
 /* The ClickHouse HTTP interface: GET/POST with the query in the URL and/or
  * body, settings and param_* as URL parameters, auth, FORMAT, streaming

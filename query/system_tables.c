@@ -303,18 +303,34 @@ static void fill_tables(struct query_context *ctx, struct column **c)
       column_append_u64(c[7], 0);
       column_close_array_row(c[8]);
       column_close_array_row(c[9]);
-      append_str(c[10], "");
-      append_str(c[11], ts[i]->engine);
+      const char *cq = ts[i]->create_query ? ts[i]->create_query : "";
+      append_str(c[10], cq);
+      /* engine_full: the create query from ENGINE = on, on one line */
+      const char *ef = strstr(cq, "ENGINE = ");
+      if (ef) {
+        struct buf eb;
+        buf_init(&eb);
+        for (const char *p = ef + 9; *p; p++)
+          buf_append_char(&eb, *p == '\n' ? ' ' : *p);
+        col_str_append(c[11], eb.data, eb.len);
+        buf_free(&eb);
+      } else {
+        append_str(c[11], ts[i]->engine);
+      }
       append_str(c[12], "");
-      for (int k = 13; k <= 17; k++)
-        append_str(c[k], "");
+      append_str(c[13], ts[i]->partition_key ? ts[i]->partition_key : "");
+      append_str(c[14], ts[i]->sorting_key ? ts[i]->sorting_key : "");
+      append_str(c[15], ts[i]->primary_key ? ts[i]->primary_key : "");
+      append_str(c[16], "");
+      append_str(c[17], ts[i]->create_query ? "default" : "");
       if (ts[i]->total_rows == UINT64_MAX || strcmp(dbs[d], "system") == 0) {
         column_append_null(c[18]);
         column_append_null(c[19]);
       } else {
         column_append_u64(c[18]->children[0], ts[i]->total_rows);
         column_mark_not_null(c[18]);
-        column_append_null(c[19]);
+        column_append_u64(c[19]->children[0], ts[i]->total_bytes);
+        column_mark_not_null(c[19]);
       }
       append_str(c[20], "");
       column_append_u64(c[21], strcmp(dbs[d], "system") == 0 ? 0 : 1);
@@ -330,18 +346,36 @@ static void fill_columns(struct query_context *ctx, struct column **c)
     struct table_source **ts;
     uint32_t n = table_list(ctx, dbs[d], &ts);
     for (uint32_t i = 0; i < n; i++) {
-      for (uint32_t k = 0; k < ts[i]->column_count; k++) {
+      const struct table_source *t = ts[i];
+      uint32_t cn = t->virtual_from ? t->virtual_from : t->column_count;
+      uint64_t *comp = arena_calloc(ctx->arena, cn ? cn : 1, sizeof *comp);
+      uint64_t *unc = arena_calloc(ctx->arena, cn ? cn : 1, sizeof *unc);
+      if (t->create_query)
+        mergetree_column_sizes(ctx, dbs[d], t->name, cn, t->names, comp, unc);
+      for (uint32_t k = 0; k < cn; k++) {
         append_str(c[0], dbs[d]);
-        append_str(c[1], ts[i]->name);
-        append_str(c[2], ts[i]->names[k]);
-        append_str(c[3], type_name(ctx->arena, ts[i]->types[k]));
+        append_str(c[1], t->name);
+        append_str(c[2], t->names[k]);
+        append_str(c[3], type_name(ctx->arena, t->types[k]));
         column_append_u64(c[4], k + 1);
-        append_str(c[5], "");
-        append_str(c[6], "");
-        append_str(c[7], ts[i]->comments && ts[i]->comments[k] ? ts[i]->comments[k] : "");
-        column_append_u64(c[8], 0);
-        column_append_u64(c[9], 0);
-        append_str(c[10], "");
+        append_str(c[5], t->default_kinds ? t->default_kinds[k] : "");
+        append_str(c[6], t->default_exprs ? t->default_exprs[k] : "");
+        append_str(c[7], t->comments && t->comments[k] ? t->comments[k] : "");
+        bool in_pk = false, in_sk = false;
+        if (t->partition_key && *t->partition_key && strstr(t->partition_key, t->names[k]))
+          in_pk = true;
+        if (t->sorting_key && *t->sorting_key && strstr(t->sorting_key, t->names[k]))
+          in_sk = true;
+        column_append_u64(c[8], in_pk);
+        column_append_u64(c[9], in_sk);
+        const char *cc = t->codecs && t->codecs[k] && *t->codecs[k]
+                             ? arena_printf(ctx->arena, "CODEC(%s)", t->codecs[k]) : "";
+        append_str(c[10], cc);
+        column_append_u64(c[11], comp[k]);
+        column_append_u64(c[12], unc[k]);
+        column_append_u64(c[13], 0);
+        column_append_u64(c[14], t->default_kinds && t->default_kinds[k] && strcmp(t->default_kinds[k], "ALIAS") == 0
+                                     ? 0 : 1);
       }
     }
   }
@@ -414,8 +448,23 @@ static const struct static_table static_tables[] = {
   { "columns", "SystemColumns",
     "database String, table String, name String, type String, position UInt64, default_kind String, "
     "default_expression String, comment String, is_in_partition_key UInt8, is_in_sorting_key UInt8, "
-    "compression_codec String",
+    "compression_codec String, data_compressed_bytes UInt64, data_uncompressed_bytes UInt64, marks_bytes UInt64, "
+    "is_physical UInt8",
     fill_columns },
+  { "parts", "SystemParts",
+    "partition String, name String, part_type String, active UInt8, marks UInt64, rows UInt64, "
+    "bytes_on_disk UInt64, data_compressed_bytes UInt64, data_uncompressed_bytes UInt64, marks_bytes UInt64, "
+    "modification_time DateTime, remove_time DateTime, refcount UInt32, min_date Date, max_date Date, "
+    "min_time DateTime, max_time DateTime, partition_id String, min_block_number Int64, max_block_number Int64, "
+    "level UInt32, data_version UInt64, disk_name String, path String, database String, table String, "
+    "engine String, bytes UInt64",
+    mergetree_fill_parts },
+  { "merges", "SystemMerges",
+    "database String, table String, elapsed Float64, progress Float64, num_parts UInt64, "
+    "source_part_names Array(String), result_part_name String, partition_id String, is_mutation UInt8, "
+    "total_size_bytes_compressed UInt64, total_size_marks UInt64, bytes_read_uncompressed UInt64, "
+    "rows_read UInt64, bytes_written_uncompressed UInt64, rows_written UInt64, merge_type String",
+    mergetree_fill_merges },
   { "formats", "SystemFormats",
     "name String, is_input UInt8, is_output UInt8, supports_parallel_parsing UInt8, "
     "supports_parallel_formatting UInt8, is_tty_friendly UInt8",
@@ -518,8 +567,9 @@ static struct table_source *static_source(struct query_context *ctx, const struc
  * lookup
  * ====================================================================== */
 
-static const char *const system_table_names[] = { "columns", "databases", "formats", "functions", "numbers",
-                                                   "numbers_mt", "one", "settings", "tables", "zeros", "zeros_mt" };
+static const char *const system_table_names[] = { "columns", "databases", "formats", "functions", "merges",
+                                                   "numbers", "numbers_mt", "one", "parts", "settings", "tables",
+                                                   "zeros", "zeros_mt" };
 
 static struct table_source *system_table(struct query_context *ctx, const char *name)
 {

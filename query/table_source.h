@@ -32,6 +32,10 @@ struct table_read_opts {
   uint32_t column_count;
   uint64_t limit_hint;           /* 0 = read everything */
   const struct expr *filter;     /* over the chosen columns (EXPR_INPUT i = columns[i]); may be NULL */
+  bool final;                    /* FROM t FINAL (only sources with supports_final) */
+  const struct expr *where;      /* WHERE / PREWHERE over the chosen columns (EXPR_INPUT i = i-th chosen
+                                    column); hints for pruning, the plan still filters; may be NULL */
+  const struct expr *prewhere;
 };
 
 struct table_source_vt {
@@ -48,7 +52,16 @@ struct table_source {
   const char **names;
   const struct datatype **types;
   const char **comments;         /* DESCRIBE's comment column; may be NULL */
+  const char **default_kinds;    /* per column: "", DEFAULT, MATERIALIZED, ALIAS; may be NULL */
+  const char **default_exprs;    /* per column; may be NULL */
+  const char **codecs;           /* per column: "CODEC(ZSTD(1))" or ""; may be NULL */
+  const char *create_query;      /* system.tables create_table_query; may be NULL */
+  const char *partition_key, *sorting_key, *primary_key;  /* system.tables; may be NULL */
+  uint64_t total_bytes;          /* system.tables; 0 when unknown */
   uint64_t total_rows;           /* for system.tables; UINT64_MAX when unknown or infinite */
+  bool supports_final;           /* MergeTree family: FROM t FINAL */
+  uint32_t virtual_from;         /* columns from here on are virtual (_part): readable by name only,
+                                    not in *, DESCRIBE or system.columns; 0 = none */
   void *impl;
 };
 

@@ -11,14 +11,13 @@ const struct datatype *type_i64(void) { return datatype_simple(TYPE_INT64); }
 const struct datatype *type_f64(void) { return datatype_simple(TYPE_FLOAT64); }
 const struct datatype *type_str(void) { return datatype_simple(TYPE_STRING); }
 
-static const struct datatype *nothing_children[1];
-static struct datatype nullable_nothing = { .id = TYPE_NULLABLE, .child_count = 1, .children = nothing_children };
+static const struct datatype nothing_type = { .id = TYPE_NOTHING };
+static const struct datatype *const nothing_children[1] = { &nothing_type };
+static const struct datatype nullable_nothing = { .id = TYPE_NULLABLE, .child_count = 1, .children = nothing_children };
 
-const struct datatype *type_nothing_nullable(void)
-{
-  nothing_children[0] = datatype_simple(TYPE_NOTHING);
-  return &nullable_nothing;
-}
+/* Nullable(Nothing), the type of a NULL literal. Its child is an equal
+ * (datatype_equal) but distinct Nothing singleton, so no lazy init is needed. */
+const struct datatype *type_nothing_nullable(void) { return &nullable_nothing; }
 
 bool type_is_nullable(const struct datatype *t) { return t->id == TYPE_NULLABLE; }
 

@@ -11,6 +11,7 @@
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "engine/engine.h"
 #include "query/query.h"
 
 #include <errno.h>
@@ -366,6 +367,20 @@ static int run_server(struct server_ctx *ctx)
 
   query_service_init(&ctx->query, ctx->metrics);
 
+  /* Tables: the engine owns the data directory; the SQL layer re-attaches
+   * every table from its stored DDL before the first request. */
+  struct engine *engine = NULL;
+  if (engine_open(o->data_dir, NULL, &engine, &err) != 0) {
+    log_error("cannot open the data directory %s: %s", o->data_dir, err.message);
+    rc = 1;
+    goto out_metrics;
+  }
+  if (query_engine_start(&ctx->query, engine, &err) != 0) {
+    log_error("cannot attach tables: %s", err.message);
+    rc = 1;
+    goto out_engine;
+  }
+
   struct http_server_config hc = {
     .name = "http",
     .host = o->listen_host,
@@ -382,7 +397,7 @@ static int run_server(struct server_ctx *ctx)
   if (http_server_start(&http, &hc, &err) != 0) {
     log_error("cannot start the ClickHouse HTTP interface: %s", err.message);
     rc = 1;
-    goto out_metrics;
+    goto out_engine;
   }
   log_info("ClickHouse HTTP interface on http://%s:%u", o->listen_host, (unsigned)http_server_port(http));
   log_info("OTLP ports configured (HTTP %ld, gRPC %ld): OTLP ingestion is not served by this build yet",
@@ -406,6 +421,10 @@ static int run_server(struct server_ctx *ctx)
   http_server_destroy(http);
   log_info("stopped");
 
+out_engine:
+  /* after the HTTP server: no request holds a table, snapshot or scan */
+  ctx->query.engine = NULL;
+  engine_close(engine);
 out_metrics:
   metrics_destroy(ctx->metrics);
   ctx->metrics = NULL;

@@ -511,6 +511,69 @@ static void test_atomic_and_failed_insert(void)
   engine_close(e);
 }
 
+/* Staged inserts: parts of every add stay invisible until commit, which
+ * publishes them at once; abort and a failing add leave no files. */
+static void test_staged_insert(void)
+{
+  const char *dir = fresh_dir("staged");
+  struct engine *e = open_engine(dir, false);
+  struct engine_table *t = create_table(e, "events", TABLE_MERGE_TREE, 64);
+  char tdir[600];
+  snprintf(tdir, sizeof tdir, "%s", t->dir);
+  struct row rows[300];
+  for (int i = 0; i < 300; i++)
+    rows[i] = gen_row((uint64_t)i, i % 3);
+  struct arena a;
+  arena_init(&a, 0);
+
+  /* commit: three adds, six parts, visible together */
+  struct engine_insert *ins;
+  OK(engine_insert_begin(t, NULL, &ins, &err));
+  OK(engine_insert_add(ins, make_block(&a, rows, 100), &err));
+  OK(engine_insert_add(ins, make_block(&a, rows + 100, 100), &err));
+  struct engine_snapshot *s;
+  OK(engine_snapshot(t, &s, &err));
+  CHECK_EQ_INT(engine_snapshot_rows(s), 0);
+  engine_snapshot_release(s);
+  CHECK_EQ_INT(count_files(tdir, "insert_"), 6);
+  OK(engine_insert_add(ins, make_block(&a, rows + 200, 100), &err));
+  struct engine_insert_result res;
+  OK(engine_insert_commit(ins, &res, &err));
+  CHECK_EQ_INT(res.written_rows, 300);
+  CHECK_EQ_INT(res.parts, 9);
+  CHECK_EQ_INT(count_files(tdir, "insert_"), 0);
+  OK(engine_snapshot(t, &s, &err));
+  CHECK_EQ_INT(engine_snapshot_rows(s), 300);
+  engine_snapshot_release(s);
+  uint32_t files = count_files(tdir, NULL);
+
+  /* abort after adds: nothing visible, no files left */
+  OK(engine_insert_begin(t, NULL, &ins, &err));
+  OK(engine_insert_add(ins, make_block(&a, rows, 300), &err));
+  engine_insert_abort(ins);
+  CHECK_EQ_INT(count_files(tdir, NULL), files);
+
+  /* a failing add: the caller aborts, earlier adds disappear too */
+  OK(engine_insert_begin(t, NULL, &ins, &err));
+  OK(engine_insert_add(ins, make_block(&a, rows, 100), &err));
+  atomic_store(&fail_eval, 1);
+  CHECK_EQ_INT(engine_insert_add(ins, make_block(&a, rows + 100, 100), &err), ERR_ILLEGAL_TYPE_OF_ARGUMENT);
+  atomic_store(&fail_eval, 0);
+  engine_insert_abort(ins);
+  CHECK_EQ_INT(count_files(tdir, NULL), files);
+  OK(engine_snapshot(t, &s, &err));
+  CHECK_EQ_INT(engine_snapshot_rows(s), 300);
+  engine_snapshot_release(s);
+
+  /* an empty staged insert commits nothing */
+  OK(engine_insert_begin(t, NULL, &ins, &err));
+  OK(engine_insert_commit(ins, &res, &err));
+  CHECK_EQ_INT(res.written_rows, 0);
+  arena_destroy(&a);
+  engine_table_unref(t);
+  engine_close(e);
+}
+
 static void test_too_many_parts(void)
 {
   const char *dir = fresh_dir("toomany");
@@ -1471,6 +1534,7 @@ int main(void)
   test_partition_ids();
   test_insert_scan();
   test_atomic_and_failed_insert();
+  test_staged_insert();
   test_too_many_parts();
   test_merges_and_snapshots();
   test_replacing();

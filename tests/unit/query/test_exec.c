@@ -210,6 +210,8 @@ static void test_misc(void)
   CHECK_Q("SELECT (SELECT max(number) FROM numbers(5)) + 1", "5\n");
   CHECK_Q("WITH 2 AS two SELECT number * two FROM numbers(3)", "0\n2\n4\n");
   CHECK_Q("SELECT arrayJoin([1, 2]) AS x, x * 10", "1\t10\n2\t20\n");
+  CHECK_Q("SELECT arrayJoin([1, 2]) AS a, arrayJoin([3, 4]) AS b", "1\t3\n1\t4\n2\t3\n2\t4\n");
+  CHECK_Q("SELECT x, y FROM (SELECT [1, 2] AS x, ['a', 'b'] AS y) ARRAY JOIN x, y", "1\ta\n2\tb\n");
   CHECK_Q("SELECT CAST('5' AS UInt8) + 1, CAST(1.7 AS Int32), toString(12)", "6\t1\t12\n");
   CHECK_ERR("SELECT toInt32('abc')", 6);
   CHECK_ERR("SELECT x FROM numbers(1)", 47);
@@ -221,6 +223,60 @@ static void test_misc(void)
   CHECK_Q("SELECT count() > 50 FROM system.functions", "1\n");
   CHECK_Q("SELECT value FROM system.settings WHERE name = 'max_block_size'", "65409\n");
   CHECK_Q("SELECT number FROM numbers(3) SETTINGS max_block_size = 1", "0\n1\n2\n");
+}
+
+static void test_strings(void)
+{
+  CHECK_Q("SELECT length('héllo'), lengthUTF8('héllo'), upper('abc'), lower('ABC'), reverse('abc')", "6\t5\tABC\tabc\tcba\n");
+  CHECK_Q("SELECT substring('hello', 2, 3), substring('hello', -3), position('hello', 'l'), concat('a', 'b', 'c')",
+          "ell\tllo\t3\tabc\n");
+  CHECK_Q("SELECT replaceAll('aXbX', 'X', '-'), trimBoth('  a  '), splitByChar(',', 'a,b'), 'abc' LIKE 'a%', 'abc' ILIKE 'A_C'",
+          "a-b-\ta\t['a','b']\t1\t1\n");
+  CHECK_Q("SELECT leftPad('7', 3, '0'), repeat('ab', 2), hex('A'), unhex('41'), base64Encode('hi'), startsWith('abc', 'ab')",
+          "007\tabab\t41\tA\taGk=\t1\n");
+  CHECK_Q("SELECT replaceRegexpAll('a1b22', '\\\\d+', '#'), match('abc', '^a'), extract('x=12', '\\\\d+')", "a#b#\t1\t12\n");
+}
+
+static void test_dates(void)
+{
+  CHECK_Q("SELECT toDate('2024-02-28') + 1, toYear(toDate('2024-03-01')), toMonth(toDate('2024-03-01')), toDayOfWeek(toDate('2024-01-01'))",
+          "2024-02-29\t2024\t3\t1\n");
+  CHECK_Q("SELECT toDateTime('2024-01-02 03:04:05', 'UTC'), toUnixTimestamp(toDateTime('2024-01-02 03:04:05', 'UTC'))",
+          "2024-01-02 03:04:05\t1704164645\n");
+  CHECK_Q("SELECT toStartOfHour(toDateTime('2024-01-02 03:04:05', 'UTC')), toStartOfMonth(toDate('2024-02-29'))",
+          "2024-01-02 03:00:00\t2024-02-01\n");
+  CHECK_Q("SELECT addMonths(toDate('2024-01-31'), 1), toDate('2024-01-31') + INTERVAL 1 DAY, dateDiff('day', toDate('2024-01-01'), toDate('2024-03-01'))",
+          "2024-02-29\t2024-02-01\t60\n");
+  CHECK_Q("SELECT formatDateTime(toDateTime('2024-01-02 03:04:05', 'UTC'), '%F %T'), toYYYYMM(toDate('2024-05-06'))",
+          "2024-01-02 03:04:05\t202405\n");
+  CHECK_Q("SELECT toDateTime('2024-01-02 03:04:05', 'Asia/Tokyo') = toDateTime('2024-01-01 18:04:05', 'UTC')", "1\n");
+  CHECK_T("SELECT toDate('2024-01-01'), toDateTime('2024-01-01 00:00:00', 'UTC'), now(), toDateTime64('2024-01-01', 3)",
+          "Date,DateTime('UTC'),DateTime,DateTime64(3)");
+}
+
+static void test_arrays(void)
+{
+  CHECK_Q("SELECT arrayMap(x -> x * 2, [1, 2]), arrayFilter(x -> x > 1, [1, 2, 3]), arraySum([1, 2, 3])", "[2,4]\t[2,3]\t6\n");
+  CHECK_Q("SELECT [1, 2, 3][2], [1, 2, 3][-1], [1, 2][5], has([1, 2], 2), indexOf(['a', 'b'], 'b'), range(3)",
+          "2\t3\t0\t1\t2\t[0,1,2]\n");
+  CHECK_Q("SELECT arraySort([3, 1, 2]), arrayReverse([1, 2]), arrayDistinct([1, 1, 2]), arrayConcat([1], [2])",
+          "[1,2,3]\t[2,1]\t[1,2]\t[1,2]\n");
+  CHECK_Q("SELECT (1, 'a').2, tupleElement((1, 2), 1), map('k', 1)['k'], mapKeys(map('k', 1))", "a\t1\t1\t['k']\n");
+  CHECK_Q("SELECT number, arrayMap(x -> x + number, [10]) FROM numbers(2)", "0\t[10]\n1\t[11]\n");
+  CHECK_Q("SELECT s, a FROM (SELECT 'x' AS s, [1, 2] AS arr) ARRAY JOIN arr AS a", "x\t1\nx\t2\n");
+}
+
+static void test_statements(void)
+{
+  CHECK_Q("SHOW DATABASES", "default\nsystem\n");
+  CHECK_Q("EXISTS TABLE system.one", "1\n");
+  CHECK_Q("EXISTS TABLE default.nope", "0\n");
+  CHECK_Q("DESCRIBE TABLE system.one", "dummy\tUInt8\t\t\t\t\t\n");
+  CHECK_ERR("CREATE DATABASE x", 48);
+  CHECK_ERR("SELECT 1 SETTINGS readonly = 1, max_block_size = 5", 164);
+  CHECK_ERR("SELECT count() FROM system.numbers SETTINGS max_execution_time = 0.2", 159);
+  CHECK_ERR("SELECT number FROM numbers(10) SETTINGS max_result_rows = 5", 396);
+  CHECK_Q("SELECT number FROM numbers(10) WHERE number < 2 SETTINGS max_result_rows = 5", "0\n1\n");
 }
 
 int main(void)
@@ -235,5 +291,9 @@ int main(void)
   test_sorting();
   test_streaming();
   test_misc();
+  test_strings();
+  test_dates();
+  test_arrays();
+  test_statements();
   TEST_DONE();
 }

@@ -1,0 +1,31 @@
+-- ReplacingMergeTree / SummingMergeTree: FINAL, OPTIMIZE … FINAL, PARTITION; FINAL on other storages fails.
+DROP TABLE IF EXISTS t00117_r;
+DROP TABLE IF EXISTS t00117_rv;
+DROP TABLE IF EXISTS t00117_s;
+DROP TABLE IF EXISTS t00117_sc;
+CREATE TABLE t00117_r (k UInt32, v String, ver UInt32) ENGINE = ReplacingMergeTree(ver) ORDER BY k;
+INSERT INTO t00117_r VALUES (1, 'a', 1), (2, 'b', 1);
+INSERT INTO t00117_r VALUES (1, 'a2', 3), (2, 'b0', 0);
+INSERT INTO t00117_r VALUES (1, 'a1', 2), (3, 'c', 1);
+SELECT * FROM t00117_r FINAL ORDER BY k;
+OPTIMIZE TABLE t00117_r FINAL;
+SELECT * FROM t00117_r ORDER BY k;
+CREATE TABLE t00117_rv (k UInt32, v String) ENGINE = ReplacingMergeTree ORDER BY k;
+INSERT INTO t00117_rv VALUES (1, 'first');
+INSERT INTO t00117_rv VALUES (1, 'last');
+SELECT * FROM t00117_rv FINAL;
+CREATE TABLE t00117_s (d Date, k String, x UInt64, y Float64, name String) ENGINE = SummingMergeTree PARTITION BY toYYYYMM(d) ORDER BY (d, k);
+INSERT INTO t00117_s VALUES ('2024-01-01', 'a', 1, 0.5, 'n1'), ('2024-01-01', 'a', 2, 0.25, 'n2'), ('2024-02-01', 'a', 10, 1, 'm');
+INSERT INTO t00117_s VALUES ('2024-01-01', 'a', 3, 0.25, 'n3'), ('2024-01-01', 'b', 5, 0, 'b');
+SELECT d, k, x, y FROM t00117_s FINAL ORDER BY d, k;
+OPTIMIZE TABLE t00117_s PARTITION 202401 FINAL;
+SELECT d, k, x, y FROM t00117_s WHERE d < '2024-02-01' ORDER BY d, k;
+CREATE TABLE t00117_sc (k UInt8, a UInt32, b UInt32) ENGINE = SummingMergeTree(a) ORDER BY k;
+INSERT INTO t00117_sc VALUES (1, 1, 100), (1, 2, 200);
+SELECT k, a FROM t00117_sc FINAL;
+SELECT * FROM numbers(3) FINAL; -- { serverError 181 }
+SELECT * FROM system.one FINAL; -- { serverError 181 }
+DROP TABLE t00117_r;
+DROP TABLE t00117_rv;
+DROP TABLE t00117_s;
+DROP TABLE t00117_sc;
