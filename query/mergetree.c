@@ -2298,6 +2298,36 @@ int query_engine_start(struct query_service *svc, struct engine *e, struct error
   return 0;
 }
 
+/* CREATE DATABASE / CREATE TABLE text run as the HTTP interface runs it,
+ * without a request: the built-in `otel` schema at start-up. */
+int query_execute_ddl(struct query_service *svc, const char *sql, struct error *err)
+{
+  if (!svc->engine)
+    return error_set(err, ERR_NOT_IMPLEMENTED, "This server has no storage engine");
+  struct arena a;
+  arena_init(&a, 0);
+  struct query_context ctx = {
+    .arena = &a,
+    .server = &svc->info,
+    .settings = settings_create(&a),
+    .database = "default",
+    .user = "default",
+    .query_id = "",
+    .engine = svc->engine,
+    .text = sql,
+    .text_len = strlen(sql),
+  };
+  struct sql_statement *st;
+  struct op *out = NULL;
+  int rc = sql_parse(&a, sql, strlen(sql), &st, err);
+  if (rc == 0 && st->kind != STMT_CREATE_DATABASE && st->kind != STMT_CREATE_TABLE)
+    rc = error_set(err, ERR_BAD_ARGUMENTS, "query_execute_ddl runs CREATE DATABASE and CREATE TABLE only");
+  if (rc == 0)
+    rc = mergetree_statement(&ctx, st, &out, err);
+  arena_destroy(&a);
+  return rc;
+}
+
 /* ======================================================================
  * system.parts, system.merges
  * ==================================================================== */

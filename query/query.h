@@ -34,6 +34,12 @@ void query_service_init(struct query_service *svc, struct metrics *metrics);
  * detached. Once, before serving. */
 int query_engine_start(struct query_service *svc, struct engine *e, struct error *err);
 
+/* Runs one CREATE DATABASE or CREATE TABLE statement (IF NOT EXISTS as
+ * written) through the same path as the HTTP interface, as user `default`
+ * in database `default`. After query_engine_start. For built-in schemas
+ * created at start-up (the `otel` database). */
+int query_execute_ddl(struct query_service *svc, const char *sql, struct error *err);
+
 /* The ClickHouse HTTP interface: GET/POST with the query in the URL and/or
  * body, settings and param_* as URL parameters, auth, FORMAT, streaming
  * results, and `Code: N. DB::Exception: …` errors with ClickHouse's statuses.

@@ -55,7 +55,7 @@ run_suite() {
   local port="" data pid log
   data=$(mktemp -d)
   log="$build/server-test.log"
-  "$build/spanhouse" server --listen-host 127.0.0.1 --http-port 0 --data-dir "$data" >"$log" 2>&1 &
+  "$build/spanhouse" server --listen-host 127.0.0.1 --http-port 0 --otlp-http-port 0 --otlp-grpc-port 0 --data-dir "$data" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do
     port=$(sed -n 's/.*ClickHouse HTTP interface on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")

@@ -1,6 +1,8 @@
 /* spanhouse: the single binary. `spanhouse server` reads flags and an
- * optional key = value config file, creates the data directory, starts the
- * ClickHouse HTTP interface (8123) and waits for SIGTERM/SIGINT on a
+ * optional key = value config file, creates the data directory and, at
+ * first start, the built-in `otel` database; starts the ClickHouse HTTP
+ * interface (8123) and the OTLP receivers (OTLP/HTTP 4318, OTLP/gRPC 4317,
+ * writing into otel.*) and waits for SIGTERM/SIGINT on a
  * signalfd, then stops gracefully: no new connections, in-flight requests
  * finish, exit 0. Built-in endpoints (/ping, /health, /ready, /metrics) are
  * answered here; everything else goes to the SQL handler. */
@@ -8,10 +10,12 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/evloop.h"
+#include "base/grpc_server.h"
 #include "base/http_server.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "engine/engine.h"
+#include "ingest/ingest.h"
 #include "query/query.h"
 
 #include <errno.h>
@@ -41,6 +45,9 @@ struct server_options {
   char log_level[16];
   long long max_body_bytes;           /* 0 = built-in limit */
   long max_connections;               /* 0 = built-in limit */
+  /* `otlp_api_key = KEY:TENANT` lines of the config file (repeatable) */
+  struct otlp_api_key *api_keys;
+  size_t api_key_count;
 };
 
 enum opt_kind { OPT_STR, OPT_LONG, OPT_LLONG };
@@ -158,6 +165,24 @@ static int load_config_file(struct server_options *o, const char *path, struct e
       value[vlen - 1] = '\0';
       value++;
     }
+    if (strcmp(key, "otlp_api_key") == 0 || strcmp(key, "otlp-api-key") == 0) {
+      char *colon = strrchr(value, ':');
+      if (!colon || colon == value || colon[1] == '\0') {
+        rc = error_set(err, ERR_BAD_ARGUMENTS, "%s:%d: otlp_api_key wants KEY:TENANT", path, lineno);
+        goto out_close;
+      }
+      *colon = '\0';
+      struct otlp_api_key *keys = realloc(o->api_keys, (o->api_key_count + 1) * sizeof *keys);
+      if (!keys)
+        abort();
+      o->api_keys = keys;
+      keys[o->api_key_count].key = strdup(value);
+      keys[o->api_key_count].tenant = strdup(colon + 1);
+      if (!keys[o->api_key_count].key || !keys[o->api_key_count].tenant)
+        abort();
+      o->api_key_count++;
+      continue;
+    }
     const struct opt_def *d = find_opt(key, strlen(key));
     if (!d) {
       rc = error_set(err, ERR_BAD_ARGUMENTS, "%s:%d: unknown key '%s'", path, lineno, key);
@@ -260,6 +285,7 @@ struct server_ctx {
   struct query_service query;                 /* ClickHouse SQL over HTTP */
   struct metric_histogram *query_duration;
   struct metric_counter *queries;
+  struct engine_table *otel_tables[OTEL_TABLE_COUNT];   /* the OTLP sink's targets, referenced */
 };
 
 static bool path_is(const struct http_request *req, const char *path) { return slice_eq_cstr(req->head.path, path); }
@@ -317,11 +343,80 @@ static double gauge_ready(void *ctx)
   return atomic_load(&s->state) == STATE_READY ? 1 : 0;
 }
 
+/* ---- the built-in `otel` database and the OTLP sink */
+
+/* First start: CREATE DATABASE otel and its tables through the SQL layer's
+ * DDL path (ordinary tables). Every statement says IF NOT EXISTS, so an
+ * existing data directory keeps its schema as it is. */
+static int otel_schema_open(struct server_ctx *ctx, struct engine *e, struct error *err)
+{
+  int rc = query_execute_ddl(&ctx->query, otel_database_ddl(), err);
+  for (int t = 0; rc == 0 && t < OTEL_TABLE_COUNT; t++) {
+    if ((rc = query_execute_ddl(&ctx->query, otel_table_ddl((enum otel_table)t), err)) != 0) {
+      error_prefix(err, "otel.%s: ", otel_table_name((enum otel_table)t));
+      break;
+    }
+    if ((rc = engine_table_get(e, otel_database_name(), otel_table_name((enum otel_table)t), &ctx->otel_tables[t],
+                               err)) != 0)
+      break;
+    if (!engine_table_attached(ctx->otel_tables[t]))
+      rc = error_set(err, ERR_LOGICAL_ERROR, "table otel.%s is not attached (see the log above)",
+                     otel_table_name((enum otel_table)t));
+  }
+  return rc;
+}
+
+static void otel_tables_release(struct server_ctx *ctx)
+{
+  for (int t = 0; t < OTEL_TABLE_COUNT; t++) {
+    engine_table_unref(ctx->otel_tables[t]);
+    ctx->otel_tables[t] = NULL;
+  }
+}
+
+/* One engine_insert per non-empty table: each table's parts are published
+ * at once and after they are fsynced; the tables of one request are not
+ * published together (a failure can leave spans without their
+ * otel_traces_trace_id_ts rows). The blocks carry TenantId already. */
+static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tenant, const struct otlp_batch *batch,
+                            struct error *err)
+{
+  struct server_ctx *ctx = arg;
+  (void)signal;
+  (void)tenant;
+  if (atomic_load(&ctx->state) == STATE_STOPPING) {
+    error_set(err, ERR_ABORTED, "server is shutting down");
+    return OTLP_SINK_UNAVAILABLE;
+  }
+  for (int t = 0; t < OTEL_TABLE_COUNT; t++) {
+    const struct block *b = batch->blocks[t];
+    if (!b || b->rows == 0)
+      continue;
+    if (engine_insert(ctx->otel_tables[t], b, NULL, NULL, err) != 0) {
+      error_prefix(err, "otel.%s: ", otel_table_name((enum otel_table)t));
+      switch (err->code) {
+      case ERR_TOO_MANY_PARTS:
+      case ERR_MEMORY_LIMIT_EXCEEDED:
+        return OTLP_SINK_SATURATED;
+      case ERR_ABORTED:
+      case ERR_NOT_ENOUGH_SPACE:
+        return OTLP_SINK_UNAVAILABLE;
+      default:
+        log_error("OTLP insert failed: %s", err->message);
+        return OTLP_SINK_FAILED;
+      }
+    }
+  }
+  return OTLP_SINK_OK;
+}
+
 static int run_server(struct server_ctx *ctx)
 {
   int rc = 0;
   struct error err = { 0 };
-  struct http_server *http = NULL;
+  struct http_server *http = NULL, *otlp_http = NULL;
+  struct grpc_server *otlp_grpc = NULL;
+  struct otlp_endpoint *otlp = NULL;
   struct server_options *o = &ctx->opts;
 
   enum log_level level;
@@ -380,6 +475,11 @@ static int run_server(struct server_ctx *ctx)
     rc = 1;
     goto out_engine;
   }
+  if (otel_schema_open(ctx, engine, &err) != 0) {
+    log_error("cannot create the otel database: %s", err.message);
+    rc = 1;
+    goto out_engine;
+  }
 
   struct http_server_config hc = {
     .name = "http",
@@ -400,8 +500,47 @@ static int run_server(struct server_ctx *ctx)
     goto out_engine;
   }
   log_info("ClickHouse HTTP interface on http://%s:%u", o->listen_host, (unsigned)http_server_port(http));
-  log_info("OTLP ports configured (HTTP %ld, gRPC %ld): OTLP ingestion is not served by this build yet",
-           o->otlp_http_port, o->otlp_grpc_port);
+
+  struct otlp_endpoint_config oc = {
+    .sink = { otlp_sink_insert, ctx },
+    .api_keys = o->api_keys,
+    .api_key_count = o->api_key_count,
+    .metrics = ctx->metrics,
+  };
+  if (otlp_endpoint_create(&otlp, &oc, &err) != 0) {
+    log_error("cannot set up OTLP: %s", err.message);
+    rc = 1;
+    goto out_servers;
+  }
+  struct http_server_config ohc = hc;
+  ohc.name = "otlp_http";
+  ohc.port = (uint16_t)o->otlp_http_port;
+  ohc.handler = otlp_http_handler;
+  ohc.handler_ctx = otlp;
+  if (http_server_start(&otlp_http, &ohc, &err) != 0) {
+    log_error("cannot start OTLP/HTTP: %s", err.message);
+    rc = 1;
+    goto out_servers;
+  }
+  log_info("OTLP/HTTP on http://%s:%u", o->listen_host, (unsigned)http_server_port(otlp_http));
+  struct grpc_server_config gc = {
+    .name = "otlp_grpc",
+    .host = o->listen_host,
+    .port = (uint16_t)o->otlp_grpc_port,
+    .loop_threads = (int)o->threads,
+    .max_connections = (int)o->max_connections,
+    .backend = backend,
+    .metrics = ctx->metrics,
+  };
+  if (grpc_server_create(&otlp_grpc, &gc, &err) != 0 || otlp_grpc_register(otlp, otlp_grpc, &err) != 0 ||
+      grpc_server_start(otlp_grpc, &err) != 0) {
+    log_error("cannot start OTLP/gRPC: %s", err.message);
+    rc = 1;
+    goto out_servers;
+  }
+  log_info("OTLP/gRPC on %s:%u", o->listen_host, (unsigned)grpc_server_port(otlp_grpc));
+  if (o->api_key_count)
+    log_info("OTLP: %zu API key(s) configured; X-Scope-OrgID is ignored", o->api_key_count);
   atomic_store(&ctx->state, STATE_READY);
   log_info("ready");
 
@@ -418,10 +557,16 @@ static int run_server(struct server_ctx *ctx)
     }
   }
   atomic_store(&ctx->state, STATE_STOPPING);
+out_servers:
+  /* OTLP first: in-flight exports finish before the engine closes */
+  grpc_server_destroy(otlp_grpc);
+  http_server_destroy(otlp_http);
+  otlp_endpoint_destroy(otlp);
   http_server_destroy(http);
   log_info("stopped");
 
 out_engine:
+  otel_tables_release(ctx);
   /* after the HTTP server: no request holds a table, snapshot or scan */
   ctx->query.engine = NULL;
   engine_close(engine);
@@ -460,5 +605,11 @@ int main(int argc, char **argv)
     return 2;
   }
   atomic_init(&ctx.state, STATE_STARTING);
-  return run_server(&ctx);
+  int rc = run_server(&ctx);
+  for (size_t i = 0; i < ctx.opts.api_key_count; i++) {
+    free((void *)ctx.opts.api_keys[i].key);
+    free((void *)ctx.opts.api_keys[i].tenant);
+  }
+  free(ctx.opts.api_keys);
+  return rc;
 }

@@ -8,7 +8,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 start_server() {
   local log=$1; shift
   local dir; dir=$(mktemp -d)
-  "$SPANHOUSE_BIN" server --http-port 0 --data-dir "$dir/data" --threads 2 "$@" 2>"$log" &
+  "$SPANHOUSE_BIN" server --http-port 0 --otlp-http-port 0 --otlp-grpc-port 0 --data-dir "$dir/data" --threads 2 "$@" 2>"$log" &
   SERVER_PID=$!
   SERVER_DIR=$dir
   for _ in $(seq 100); do
