@@ -299,21 +299,27 @@ struct codec_chain codec_chain_for_values(const struct codec_chain *chain, const
   return out;
 }
 
-/* ---- thread-local zstd contexts ---- */
+/* ---- thread-local zstd contexts and decode scratch ---- */
 
 static pthread_key_t zstd_key;
 static pthread_once_t zstd_once = PTHREAD_ONCE_INIT;
 struct zstd_ctx {
   ZSTD_CCtx *c;
   ZSTD_DCtx *d;
+  uint8_t *scratch[2];           /* intermediate results of codec_decode, grow-only */
+  size_t scratch_cap[2];
 };
 static _Thread_local struct zstd_ctx *tl_zstd;
+
+enum { SCRATCH_KEEP_MAX = 8u << 20 };   /* larger scratch buffers are freed after use */
 
 static void zstd_free(void *p)
 {
   struct zstd_ctx *z = p;
   ZSTD_freeCCtx(z->c);
   ZSTD_freeDCtx(z->d);
+  mem_free(z->scratch[0]);
+  mem_free(z->scratch[1]);
   mem_free(z);
 }
 
@@ -333,20 +339,81 @@ static struct zstd_ctx *zstd_get(void)
   return tl_zstd;
 }
 
+static uint8_t *scratch_get(int slot, size_t n)
+{
+  struct zstd_ctx *z = zstd_get();
+  if (z->scratch_cap[slot] < n) {
+    mem_free(z->scratch[slot]);
+    size_t cap = n < 65536 ? 65536 : n;
+    z->scratch[slot] = mem_alloc(cap);
+    z->scratch_cap[slot] = cap;
+  }
+  return z->scratch[slot];
+}
+
+static void scratch_trim(void)
+{
+  struct zstd_ctx *z = tl_zstd;
+  for (int i = 0; z && i < 2; i++)
+    if (z->scratch_cap[i] > SCRATCH_KEEP_MAX) {
+      mem_free(z->scratch[i]);
+      z->scratch[i] = NULL;
+      z->scratch_cap[i] = 0;
+    }
+}
+
 /* ---- single steps ---- */
+
+/* Two lowercase hex characters per byte value, first character in the low
+ * byte so a little-endian u16 store writes them in order. */
+#define HEX_CHAR(n) ((n) < 10 ? '0' + (n) : 'a' - 10 + (n))
+#define HEX_PAIR(b) (uint16_t)(HEX_CHAR((b) >> 4) | HEX_CHAR((b) & 15) << 8)
+#define HEX_R4(b) HEX_PAIR(b), HEX_PAIR((b) + 1), HEX_PAIR((b) + 2), HEX_PAIR((b) + 3)
+#define HEX_R16(b) HEX_R4(b), HEX_R4((b) + 4), HEX_R4((b) + 8), HEX_R4((b) + 12)
+#define HEX_R64(b) HEX_R16(b), HEX_R16((b) + 16), HEX_R16((b) + 32), HEX_R16((b) + 48)
+static const uint16_t hex_pair[256] = { HEX_R64(0), HEX_R64(64), HEX_R64(128), HEX_R64(192) };
+
+/* Nibble of a lowercase hex character, 0x10 for anything else. */
+#define NIB(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : 0x10)
+#define NIB4(c) NIB(c), NIB((c) + 1), NIB((c) + 2), NIB((c) + 3)
+#define NIB16(c) NIB4(c), NIB4((c) + 4), NIB4((c) + 8), NIB4((c) + 12)
+#define NIB64(c) NIB16(c), NIB16((c) + 16), NIB16((c) + 32), NIB16((c) + 48)
+static const uint8_t hex_nibble[256] = { NIB64(0), NIB64(64), NIB64(128), NIB64(192) };
 
 bool codec_hex_applicable(const void *in, size_t n)
 {
   const uint8_t *p = in;
-  for (size_t i = 0; i < n; i++) {
-    uint8_t c = p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+  uint8_t bad = 0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {     /* no early exit inside a run: the loop vectorizes */
+    for (size_t k = 0; k < 16; k++)
+      bad |= hex_nibble[p[i + k]];
+    if (bad & 0x10)
       return false;
   }
-  return true;
+  for (; i < n; i++)
+    bad |= hex_nibble[p[i]];
+  return !(bad & 0x10);
 }
 
-static int hex_value(uint8_t c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+static void hex_pack(const uint8_t *in, size_t n, uint8_t *o)
+{
+  for (size_t i = 0; i + 1 < n; i += 2)
+    o[i / 2] = (uint8_t)(hex_nibble[in[i]] << 4 | hex_nibble[in[i + 1]]);
+  if (n & 1)
+    o[n / 2] = (uint8_t)(hex_nibble[in[n - 1]] << 4);
+}
+
+static void hex_unpack(const uint8_t *in, uint8_t *out, size_t out_len)
+{
+  size_t pairs = out_len / 2;
+  for (size_t i = 0; i < pairs; i++) {
+    uint16_t v = STORAGE_LE16(hex_pair[in[i]]);
+    memcpy(out + 2 * i, &v, 2);
+  }
+  if (out_len & 1)
+    out[out_len - 1] = (uint8_t)HEX_CHAR(in[pairs] >> 4);
+}
 
 static int step_encode_payload(const struct codec_step *s, const uint8_t *in, size_t n, struct buf *out);
 
@@ -394,11 +461,7 @@ static int step_encode_payload(const struct codec_step *s, const uint8_t *in, si
       return -1;
     size_t m = (n + 1) / 2;
     buf_reserve(out, m);
-    uint8_t *o = (uint8_t *)out->data + out->len;
-    for (size_t i = 0; i + 1 < n; i += 2)
-      o[i / 2] = (uint8_t)(hex_value(in[i]) << 4 | hex_value(in[i + 1]));
-    if (n & 1)
-      o[m - 1] = (uint8_t)(hex_value(in[n - 1]) << 4);
+    hex_pack(in, n, (uint8_t *)out->data + out->len);
     out->len += m;
     return 0;
   }
@@ -406,13 +469,24 @@ static int step_encode_payload(const struct codec_step *s, const uint8_t *in, si
     size_t count = n / 4, tail = n % 4, w = (size_t)s->param;
     buf_reserve(out, count * w + tail);
     uint8_t *o = (uint8_t *)out->data + out->len;
-    for (size_t i = 0; i < count; i++) {
-      uint32_t v = get_u32le(in + 4 * i);
-      if (w < 4 && (v >> (8 * w)) != 0)
-        return -1;
-      for (size_t b = 0; b < w; b++)
-        o[i * w + b] = (uint8_t)(v >> (8 * b));
-    }
+    uint32_t any = 0;
+    if (w == 1)
+      for (size_t i = 0; i < count; i++) {
+        uint32_t v = get_u32le(in + 4 * i);
+        any |= v;
+        o[i] = (uint8_t)v;
+      }
+    else if (w == 2)
+      for (size_t i = 0; i < count; i++) {
+        uint32_t v = get_u32le(in + 4 * i);
+        any |= v;
+        o[2 * i] = (uint8_t)v;
+        o[2 * i + 1] = (uint8_t)(v >> 8);
+      }
+    else
+      memcpy(o, in, count * 4);
+    if (w < 4 && (any >> (8 * w)) != 0)
+      return -1;
     memcpy(o + count * w, in + count * 4, tail);
     out->len += count * w + tail;
     return 0;
@@ -451,25 +525,23 @@ static int step_decode_payload(const struct codec_step *s, const uint8_t *in, si
     size_t got = ZSTD_decompressDCtx(zstd_get()->d, out, out_len, in, n);
     return !ZSTD_isError(got) && got == out_len ? 0 : -1;
   }
-  case CODEC_HEX: {
-    static const char digits[] = "0123456789abcdef";
+  case CODEC_HEX:
     if (n != (out_len + 1) / 2)
       return -1;
-    for (size_t i = 0; i < out_len; i++) {
-      uint8_t b = in[i / 2];
-      out[i] = (uint8_t)digits[(i & 1) ? (b & 0xF) : (b >> 4)];
-    }
+    hex_unpack(in, out, out_len);
     return 0;
-  }
   case CODEC_NARROW: {
     size_t count = out_len / 4, tail = out_len % 4, w = (size_t)s->param;
     if (n != count * w + tail)
       return -1;
-    for (size_t i = 0; i < count; i++) {
-      uint32_t v = 0;
-      for (size_t b = 0; b < w; b++)
-        v |= (uint32_t)in[i * w + b] << (8 * b);
-      put_u32le(out + 4 * i, v);
+    if (w == 1) {
+      for (size_t i = 0; i < count; i++)
+        put_u32le(out + 4 * i, in[i]);
+    } else if (w == 2) {
+      for (size_t i = 0; i < count; i++)
+        put_u32le(out + 4 * i, get_u16le(in + 2 * i));
+    } else {
+      memcpy(out, in, count * 4);
     }
     if (tail)
       memcpy(out + count * 4, in + count * w, tail);
@@ -536,9 +608,9 @@ int codec_decode(const struct codec_chain *chain, const void *in, size_t n, void
     return 0;
   }
   size_t cap = out_len * 2 + 1024;
-  uint8_t *bufs[2] = { NULL, NULL };
   const uint8_t *cur = in;
   size_t cur_len = n;
+  int cur_slot = -1;             /* scratch slot holding cur, -1 = the input */
   int rc = 0;
   for (int i = chain->count - 1; i >= 0; i--) {
     const struct codec_step *s = &chain->steps[i];
@@ -547,24 +619,28 @@ int codec_decode(const struct codec_chain *chain, const void *in, size_t n, void
       rc = error_set(err, ERR_CANNOT_DECOMPRESS, "bad %s frame (decoded length)", kind_name(s->kind));
       break;
     }
-    uint8_t *dst;
-    if (i == 0) {
-      dst = out;
-    } else {
-      uint8_t **slot = &bufs[i & 1];
-      mem_free(*slot);
-      *slot = mem_alloc(len ? (size_t)len : 1);
-      dst = *slot;
+    if (s->kind == CODEC_NONE && i > 0) {
+      /* nothing to undo: the payload is the next step's input as it lies */
+      if (cur_len - 4 != len) {
+        rc = error_set(err, ERR_CANNOT_DECOMPRESS, "corrupt NONE payload");
+        break;
+      }
+      cur_len = (size_t)len;
+      continue;
     }
+    /* intermediate results alternate between two per-thread buffers: a
+     * step writes the one its input is not in */
+    int slot = cur_slot == 0 ? 1 : 0;
+    uint8_t *dst = i == 0 ? out : scratch_get(slot, len ? (size_t)len : 1);
     if (step_decode_payload(s, cur, cur_len - 4, dst, (size_t)len) != 0) {
       rc = error_set(err, ERR_CANNOT_DECOMPRESS, "corrupt %s payload", kind_name(s->kind));
       break;
     }
     cur = dst;
     cur_len = (size_t)len;
+    cur_slot = slot;
   }
-  mem_free(bufs[0]);
-  mem_free(bufs[1]);
+  scratch_trim();
   return rc;
 }
 

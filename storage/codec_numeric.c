@@ -126,9 +126,22 @@ int delta_decode(int w, const uint8_t *in, size_t n, uint8_t *out, size_t out_le
     return -1;
   size_t count = n / (size_t)w, tail = n % (size_t)w;
   uint64_t acc = 0;
-  for (size_t i = 0; i < count; i++) {
-    acc += load_w(in + i * (size_t)w, w);
-    store_w(out + i * (size_t)w, acc, w);
+  if (w == 8) {
+    for (size_t i = 0; i < count; i++) {
+      acc += get_u64le(in + 8 * i);
+      put_u64le(out + 8 * i, acc);
+    }
+  } else if (w == 4) {
+    uint32_t a32 = 0;
+    for (size_t i = 0; i < count; i++) {
+      a32 += get_u32le(in + 4 * i);
+      put_u32le(out + 4 * i, a32);
+    }
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      acc += load_w(in + i * (size_t)w, w);
+      store_w(out + i * (size_t)w, acc, w);
+    }
   }
   memcpy(out + count * (size_t)w, in + count * (size_t)w, tail);
   return 0;
@@ -314,6 +327,20 @@ int gorilla_decode(int w, const uint8_t *in, size_t n, uint8_t *out, size_t out_
  * (value - min) (1 byte), then b bit planes of ceil(k/8) bytes each, plane j
  * holding bit j of every value (value i at bit i % 8 of byte i / 8). */
 
+/* Transposes a 64 x 64 bit matrix in place (row = word, column = bit,
+ * bit 0 = column 0) by swapping ever smaller off-diagonal blocks: 6 passes
+ * of 32 word pairs instead of one step per bit. */
+static void transpose64(uint64_t a[64])
+{
+  uint64_t m = 0x00000000FFFFFFFFull;
+  for (unsigned j = 32; j; j >>= 1, m ^= m << j)
+    for (unsigned k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+      a[k] ^= t << j;
+      a[k | j] ^= t;
+    }
+}
+
 void t64_encode(int param, const uint8_t *in, size_t n, struct buf *out)
 {
   int w = param & 0xF;
@@ -342,10 +369,16 @@ void t64_encode(int param, const uint8_t *in, size_t n, struct buf *out)
     size_t plane = (k + 7) / 8;
     buf_reserve(out, plane * (size_t)b);
     uint8_t *o = (uint8_t *)out->data + out->len;
-    memset(o, 0, plane * (size_t)b);
-    for (int j = 0; j < b; j++)
-      for (size_t i = 0; i < k; i++)
-        o[(size_t)j * plane + i / 8] |= (uint8_t)(((r[i] >> j) & 1) << (i % 8));
+    if (k == 64) {
+      transpose64(r);            /* word j = bit plane j */
+      for (int j = 0; j < b; j++)
+        put_u64le(o + (size_t)j * 8, r[j]);
+    } else {
+      memset(o, 0, plane * (size_t)b);
+      for (int j = 0; j < b; j++)
+        for (size_t i = 0; i < k; i++)
+          o[(size_t)j * plane + i / 8] |= (uint8_t)(((r[i] >> j) & 1) << (i % 8));
+    }
     out->len += plane * (size_t)b;
   }
   buf_append(out, in + count * (size_t)w, tail);
@@ -372,12 +405,32 @@ int t64_decode(int param, const uint8_t *in, size_t n, uint8_t *out, size_t out_
     if (n - pos < plane * (size_t)b)
       return -1;
     memset(r, 0, sizeof r);
-    for (int j = 0; j < b; j++)
-      for (size_t i = 0; i < k; i++)
-        r[i] |= (uint64_t)((in[pos + (size_t)j * plane + i / 8] >> (i % 8)) & 1) << j;
+    if (k == 64) {
+      /* a full frame: plane j is one 64-bit word, and the values are the
+       * columns of the 64 x 64 bit matrix of planes */
+      for (int j = 0; j < b; j++)
+        r[j] = get_u64le(in + pos + (size_t)j * 8);
+      transpose64(r);
+    } else {
+      for (int j = 0; j < b; j++)
+        for (size_t i = 0; i < k; i++)
+          r[i] |= (uint64_t)((in[pos + (size_t)j * plane + i / 8] >> (i % 8)) & 1) << j;
+    }
     pos += plane * (size_t)b;
-    for (size_t i = 0; i < k; i++)
-      store_w(out + (start + i) * (size_t)w, (r[i] + mn) ^ flip, w);
+    uint8_t *o = out + start * (size_t)w;
+    switch (w) {
+    case 8:
+      for (size_t i = 0; i < k; i++)
+        put_u64le(o + 8 * i, (r[i] + mn) ^ flip);
+      break;
+    case 4:
+      for (size_t i = 0; i < k; i++)
+        put_u32le(o + 4 * i, (uint32_t)((r[i] + mn) ^ flip));
+      break;
+    default:
+      for (size_t i = 0; i < k; i++)
+        store_w(o + i * (size_t)w, (r[i] + mn) ^ flip, w);
+    }
   }
   if (n - pos != tail)
     return -1;
@@ -468,19 +521,36 @@ void dedup_encode(int w, const uint8_t *in, size_t n, struct buf *out)
   mem_free(t.slots);
 }
 
+/* Record copies with a compile-time width for the common id sizes. */
+static inline void copy_rec(uint8_t *dst, const uint8_t *src, size_t w)
+{
+  switch (w) {
+  case 8: memcpy(dst, src, 8); return;
+  case 16: memcpy(dst, src, 16); return;
+  default: memcpy(dst, src, w); return;
+  }
+}
+
 int dedup_decode(int w, const uint8_t *in, size_t n, uint8_t *out, size_t out_len)
 {
-  size_t count = out_len / (size_t)w, tail = out_len % (size_t)w;
+  size_t count = out_len / (size_t)w, tail = out_len % (size_t)w, ws = (size_t)w;
   struct rd r = rd_make(in, n);
   uint64_t distinct = rd_varint_max(&r, count);
-  const uint8_t *recs = rd_take(&r, (size_t)distinct * (size_t)w);
+  const uint8_t *recs = rd_take(&r, (size_t)distinct * ws);
   if (r.bad)
     return -1;
   uint64_t seen = 0;
+  const uint8_t *p = r.p, *end = r.end;
   for (size_t i = 0; i < count; i++) {
-    uint64_t k = rd_varint(&r);
-    if (r.bad)
-      return -1;
+    uint64_t k;
+    if (p < end && *p < 0x80) {
+      k = *p++;
+    } else {
+      size_t used = varint_get(p, end, &k);
+      if (!used)
+        return -1;
+      p += used;
+    }
     uint64_t idx;
     if (k == 0) {
       if (seen >= distinct)
@@ -491,10 +561,10 @@ int dedup_decode(int w, const uint8_t *in, size_t n, uint8_t *out, size_t out_le
         return -1;
       idx = seen - k;
     }
-    memcpy(out + i * (size_t)w, recs + idx * (size_t)w, (size_t)w);
+    copy_rec(out + i * ws, recs + idx * ws, ws);
   }
-  if (seen != distinct || rd_left(&r) != tail)
+  if (seen != distinct || (size_t)(end - p) != tail)
     return -1;
-  memcpy(out + count * (size_t)w, r.p, tail);
+  memcpy(out + count * ws, p, tail);
   return 0;
 }

@@ -2,7 +2,15 @@
  * and torn down at thread exit. Every SQE carries a pointer to a small
  * completion record, so a batch read can reap the completion of an
  * appender's pending write (and vice versa) without losing it. Short
- * transfers and -EAGAIN are resubmitted for the remainder. */
+ * transfers and -EAGAIN are resubmitted for the remainder.
+ *
+ * Fork: a ring's SQ/CQ memory is a shared mapping, so a child that used the
+ * ring it inherited would submit into, and reap from, the parent's ring. A
+ * pthread_atfork child handler bumps a generation; a ring from an older
+ * generation is abandoned (never used, never torn down: unmapping or
+ * exiting it could disturb the parent's submissions) and the thread makes a
+ * new one. Writes an appender left in flight across fork() are the
+ * parent's; the child must not wait for them. */
 #include "storage/storage_int.h"
 
 #include <errno.h>
@@ -16,21 +24,36 @@ enum { RING_ENTRIES = 64 };
 
 #define uring_cqe_rec storage_io_completion
 
+struct ring {
+  struct io_uring ring;
+  unsigned generation;           /* fork_generation when it was created */
+};
+
 static pthread_key_t ring_key;
 static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
-static _Thread_local struct io_uring *tl_ring;
+static _Thread_local struct ring *tl_ring;
+static _Atomic unsigned fork_generation;
 
 static void ring_free(void *p)
 {
-  struct io_uring *ring = p;
-  io_uring_queue_exit(ring);
-  mem_free(ring);
+  struct ring *r = p;
+  if (r->generation == atomic_load_explicit(&fork_generation, memory_order_relaxed))
+    io_uring_queue_exit(&r->ring);
+  mem_free(r);
 }
 
-static void ring_key_make(void) { pthread_key_create(&ring_key, ring_free); }
+/* In the child, right after fork(): every inherited ring is now stale. */
+static void on_fork_child(void) { atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed); }
+
+static void ring_key_make(void)
+{
+  pthread_key_create(&ring_key, ring_free);
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
 
 int storage_io_uring_probe(void)
 {
+  pthread_once(&ring_key_once, ring_key_make);
   struct io_uring ring;
   int rc = io_uring_queue_init(4, &ring, 0);
   if (rc < 0)
@@ -41,18 +64,27 @@ int storage_io_uring_probe(void)
 
 static struct io_uring *ring_get(int *rc)
 {
-  if (tl_ring)
-    return tl_ring;
+  unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+  if (tl_ring && tl_ring->generation == gen)
+    return &tl_ring->ring;
   pthread_once(&ring_key_once, ring_key_make);
-  struct io_uring *ring = mem_calloc(1, sizeof *ring);
-  *rc = io_uring_queue_init(RING_ENTRIES, ring, 0);
+  if (tl_ring) {
+    /* inherited across fork(): the struct is our private copy and goes;
+     * the mappings and the fd (O_CLOEXEC) are left alone, never exited */
+    mem_free(tl_ring);
+    tl_ring = NULL;
+    pthread_setspecific(ring_key, NULL);
+  }
+  struct ring *r = mem_calloc(1, sizeof *r);
+  *rc = io_uring_queue_init(RING_ENTRIES, &r->ring, 0);
   if (*rc < 0) {
-    mem_free(ring);
+    mem_free(r);
     return NULL;
   }
-  tl_ring = ring;
-  pthread_setspecific(ring_key, ring);
-  return ring;
+  r->generation = gen;
+  tl_ring = r;
+  pthread_setspecific(ring_key, r);
+  return &r->ring;
 }
 
 /* An SQE, flushing a full SQ once (counted). */

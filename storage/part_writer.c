@@ -32,6 +32,7 @@ struct wstream {
   struct stream_desc desc;
   struct codec_chain chain;
   bool try_hex;
+  bool grouped;                  /* map values may be grouped by key (the encoder decides: enc.grouped) */
   uint32_t *blocks;              /* global ordinals */
   uint32_t block_count, block_cap;
   uint32_t *mark_block, *mark_off;   /* per granule */
@@ -78,6 +79,7 @@ struct part_writer {
   struct column **mm_min, **mm_max;
   struct windex *idx;
   struct buf scratch;
+  bool any_grouped;              /* some stream may group map values (granule ends tell the encoders) */
   bool broken;
   bool tmp_created;              /* tmp_path exists and is ours to remove */
 };
@@ -166,16 +168,26 @@ int part_writer_open(const char *dir, const char *part_name, const struct part_s
         rc = error_set(err, ERR_BAD_ARGUMENTS, "part %s: column %s has an invalid codec", part_name, c->def->name);
         goto out_free;
       }
-    col_encoder_init(&c->enc, &w->arena, &c->layout);
     c->streams = arena_new_array(&w->arena, struct wstream, c->layout.stream_count + 1);
     for (uint32_t s = 0; s < c->layout.stream_count; s++) {
       struct wstream *ws = &c->streams[s];
       ws->desc = c->layout.streams[s];
+      ws->grouped = ws->desc.groupable && w->opt.map_grouping != PART_MAP_GROUPING_NEVER;
+      w->any_grouped |= ws->grouped;
       ws->chain = stream_chain(&c->chain, &ws->desc);
       ws->try_hex = !w->opt.no_hex_pack && ws->chain.count < CODEC_CHAIN_MAX &&
                     (ws->desc.kind == STREAM_CHARS ||
                      (ws->desc.kind == STREAM_VALUES && ws->desc.value_type->id == TYPE_FIXED_STRING));
     }
+  }
+  for (uint32_t i = 0; i < schema->column_count; i++) {
+    struct wcol *c = &w->cols[i];
+    bool *grouped = arena_new_array(&w->arena, bool, c->layout.stream_count + 1);
+    for (uint32_t s = 0; s < c->layout.stream_count; s++)
+      grouped[s] = c->streams[s].grouped;
+    col_encoder_init(&c->enc, &w->arena, &c->layout, grouped);
+    for (uint32_t s = 0; c->enc.groups && s < c->layout.stream_count; s++)
+      c->enc.groups[s].decided = w->opt.map_grouping == PART_MAP_GROUPING_ALWAYS;   /* no trial */
   }
   for (uint32_t i = 0; i < schema->key_count; i++)
     if (schema->key_columns[i] >= schema->column_count) {
@@ -394,6 +406,8 @@ static int granule_begin(struct part_writer *w, const struct block *b, uint32_t 
 
 static void granule_end(struct part_writer *w)
 {
+  for (uint32_t i = 0; w->any_grouped && i < w->schema.column_count; i++)
+    col_encoder_end_granule(&w->cols[i].enc);
   w->granule_rows[w->granule_count - 1] = w->cur_rows;
   w->cur_rows = 0;
   w->cur_bytes = 0;
@@ -566,10 +580,25 @@ static void put_type(struct buf *f, const struct datatype *t)
   buf_free(&tn);
 }
 
+/* Whether stream s of c was written grouped: the encoder's final choice
+ * (a map that never had a value is left in row order: nothing to group). */
+static bool stream_grouped(const struct wcol *c, uint32_t s)
+{
+  const struct col_encoder *e = &c->enc;
+  if (!e->grouped || !e->grouped[s])
+    return false;
+  uint32_t lens = c->layout.streams[s].kind == STREAM_LENGTHS ? s : s - 1;
+  return e->groups[lens].decided;
+}
+
 static void encode_footer(struct part_writer *w, struct buf *f)
 {
   const struct part_schema *S = &w->schema;
-  buf_put_u8(f, PART_FOOTER_VERSION);
+  bool grouped = false;
+  for (uint32_t i = 0; i < S->column_count; i++)
+    for (uint32_t s = 0; s < w->cols[i].layout.stream_count; s++)
+      grouped |= stream_grouped(&w->cols[i], s);
+  buf_put_u8(f, grouped ? PART_FOOTER_VERSION_GROUPED : PART_FOOTER_VERSION);
   buf_put_varint(f, w->rows);
   buf_put_varint(f, w->opt.index_granularity);
   buf_put_varint(f, w->opt.index_granularity_bytes);
@@ -599,7 +628,7 @@ static void encode_footer(struct part_writer *w, struct buf *f)
     for (uint32_t s = 0; s < c->layout.stream_count; s++) {
       struct wstream *ws = &c->streams[s];
       buf_put_u8(f, ws->desc.kind);
-      buf_put_u8(f, ws->desc.whole ? PART_STREAM_WHOLE : 0);
+      buf_put_u8(f, (ws->desc.whole ? PART_STREAM_WHOLE : 0) | (stream_grouped(c, s) ? PART_STREAM_GROUPED : 0));
       buf_put_varint(f, ws->raw_bytes);
       buf_put_varint(f, ws->block_count);
       uint32_t prev = 0;

@@ -20,7 +20,9 @@
 /* ======================================================================
  * I/O layer. Every function returns >= 0 or a negative errno; short reads
  * and writes, EINTR and EAGAIN are resolved inside. Thread-safe: io_uring
- * uses one lazily created ring per thread.
+ * uses one lazily created ring per thread. Fork-safe: a child makes fresh
+ * rings instead of using the ones it inherited (writes an appender had in
+ * flight at fork() stay the parent's: do not wait for them in the child).
  * ==================================================================== */
 
 enum storage_io_backend { STORAGE_IO_AUTO, STORAGE_IO_URING, STORAGE_IO_SYNC };
@@ -174,6 +176,14 @@ struct part_schema {
   const struct skip_index_def *indexes;
 };
 
+/* Whether a part stores Map(LowCardinality(K), String) values grouped by
+ * key within each granule (docs/part-format.md §3, format version 2). */
+enum part_map_grouping {
+  PART_MAP_GROUPING_AUTO = 0,    /* per column, by trial compression of the part's first granule */
+  PART_MAP_GROUPING_NEVER = 1,   /* row order, format version 1 */
+  PART_MAP_GROUPING_ALWAYS = 2,
+};
+
 struct part_writer_options {
   uint32_t index_granularity;           /* rows per granule, 0 = 8192 */
   uint64_t index_granularity_bytes;     /* granule byte cap, 0 = 10 MiB */
@@ -183,6 +193,7 @@ struct part_writer_options {
   struct slice partition_value;         /* opaque bytes kept in the footer */
   const char *partition_id;             /* e.g. "tenant1-202401"; NULL = "all" */
   bool no_hex_pack;                     /* disable the hex-packed and deduplicated String encodings */
+  uint8_t map_grouping;                 /* enum part_map_grouping: Map(LowCardinality(K), String) values */
   bool no_fsync;                        /* tests/benchmarks: skip fsyncs */
   bool plain_footer;                    /* debugging/fuzz seeds: footer not zstd-compressed */
 };
@@ -241,14 +252,33 @@ struct part_read_stats {
   uint64_t rows;                 /* rows returned */
   uint64_t bytes_read;           /* compressed bytes read from the file */
   uint64_t bytes_uncompressed;   /* decompressed bytes of the blocks used */
-  uint32_t blocks_read;
+  uint64_t bytes_decoded;        /* of those, decompressed by this call (the rest came from the block cache) */
+  uint32_t blocks_read;          /* blocks used */
+  uint32_t blocks_cached;        /* of those, found in the block cache */
 };
+
+/* Threads: once open, a reader may be shared by any number of threads.
+ * part_reader_read and part_reader_skip_index may run concurrently on one
+ * reader (each call uses only its own arena and scratch; skip indexes load
+ * once, under the reader's mutex); the accessors only read metadata.
+ * part_reader_close must not race with other calls on the same reader.
+ * An arena passed to a call belongs to that call's thread.
+ *
+ * File descriptors: a reader's fd sits in a process-wide cache; idle fds
+ * (no read in progress) are closed least recently used first once more
+ * than storage_part_fds_set_max are open, and reopened by path on the next
+ * read (which fails if the file was replaced or removed meanwhile).
+ *
+ * Decoded blocks go to a process-wide LRU cache (storage_block_cache_*),
+ * so reading a part a granule at a time decompresses each block once. */
 
 /* Opens a part: reads the head magic and the tail, then the footer only.
  * Metadata lives in a; the fd is closed by part_reader_close or when a is
  * reset/destroyed. CORRUPTED_DATA (names the file and byte offset),
  * CANNOT_OPEN_FILE, FILE_DOESNT_EXIST. */
 int part_reader_open(const char *path, struct arena *a, struct part_reader **out, struct error *err);
+/* Closes the fd and drops the reader's cached blocks; later reads fail.
+ * Safe twice; also runs when the reader's arena is reset or destroyed. */
 void part_reader_close(struct part_reader *r);
 /* Fuzzing only: do not verify checksums (to reach the decoders). */
 void part_reader_set_verify_checksums(bool verify);
@@ -278,9 +308,43 @@ int part_reader_read(struct part_reader *r, const struct part_read_column *colum
                      const struct granule_range *ranges, uint32_t range_count, struct arena *a,
                      struct block **out, struct part_read_stats *stats, struct error *err);
 
-/* Loads skip index i (schema order) on first use; cached in the reader's arena. */
+/* Loads skip index i (schema order) on first use; cached in the reader's
+ * arena. Thread-safe: concurrent first calls load it once. */
 int part_reader_skip_index(struct part_reader *r, uint32_t index, const struct skip_index **out,
                            struct error *err);
+
+/* Checks a whole part file, for CHECK TABLE and crash tests: the footer,
+ * every block's checksum and header against the footer, every block
+ * decodes, every stream of every column decodes granule by granule and
+ * ends exactly at the next mark, dictionaries are consumed exactly, every
+ * skip index parses, and the primary index and min/max agree with the
+ * data. Returns 0 or the first problem (CORRUPTED_DATA, CANNOT_DECOMPRESS,
+ * or an open/read error), naming the file and the byte offset. Reads the
+ * file, never the block cache; memory stays bounded by a few granules. */
+int part_verify(const char *path, struct error *err);
+
+/* ---- process-wide caches of the part readers ---- */
+
+/* Part fds kept open at most (idle ones beyond are closed LRU-first and
+ * reopened on demand). 0 = the default: 1024, or half of RLIMIT_NOFILE if
+ * that is lower (at least 16). Applies at once. */
+void storage_part_fds_set_max(uint32_t max);
+struct storage_part_fd_stats {
+  uint32_t open;                 /* part fds open now */
+  uint32_t max;                  /* the limit (soft: exceeded only while every open fd is busy) */
+  uint64_t opens;                /* opens and reopens so far */
+  uint64_t evictions;            /* idle fds closed to stay under the limit */
+};
+void storage_part_fds_get_stats(struct storage_part_fd_stats *out);
+
+/* Bytes of decoded blocks kept for reuse; 0 disables the cache. Default
+ * 256 MiB. Blocks larger than an eighth of it are never kept. */
+void storage_block_cache_set_max_bytes(uint64_t bytes);
+struct storage_block_cache_stats {
+  uint64_t bytes, max_bytes, entries;
+  uint64_t hits, misses, evictions;
+};
+void storage_block_cache_get_stats(struct storage_block_cache_stats *out);
 
 /* ---- skip index queries. Entry g covers granules [g*granularity, (g+1)*granularity). ---- */
 const struct skip_index_def *skip_index_def(const struct skip_index *ix);

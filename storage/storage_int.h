@@ -5,6 +5,7 @@
 #define SPANHOUSE_STORAGE_STORAGE_INT_H
 
 #include <stdatomic.h>
+#include <string.h>
 
 #include "storage/storage.h"
 
@@ -50,10 +51,21 @@ int64_t storage_io_sync_pwrite_all(int fd, const void *buf, size_t len, uint64_t
 
 /* ---- little-endian and varints ---- */
 
-static inline void put_u32le(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline void put_u64le(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline uint32_t get_u32le(const uint8_t *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = (v << 8) | p[i]; return v; }
-static inline uint64_t get_u64le(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+/* memcpy compiles to one unaligned load/store; big-endian hosts swap. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define STORAGE_LE16(v) __builtin_bswap16(v)
+#define STORAGE_LE32(v) __builtin_bswap32(v)
+#define STORAGE_LE64(v) __builtin_bswap64(v)
+#else
+#define STORAGE_LE16(v) (v)
+#define STORAGE_LE32(v) (v)
+#define STORAGE_LE64(v) (v)
+#endif
+static inline void put_u32le(uint8_t *p, uint32_t v) { v = STORAGE_LE32(v); memcpy(p, &v, 4); }
+static inline void put_u64le(uint8_t *p, uint64_t v) { v = STORAGE_LE64(v); memcpy(p, &v, 8); }
+static inline uint16_t get_u16le(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return STORAGE_LE16(v); }
+static inline uint32_t get_u32le(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return STORAGE_LE32(v); }
+static inline uint64_t get_u64le(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return STORAGE_LE64(v); }
 
 /* Appends an unsigned LEB128. Returns bytes written (<= 10). */
 size_t varint_put(uint8_t *p, uint64_t v);
@@ -141,6 +153,7 @@ enum stream_kind {
 struct stream_desc {
   uint8_t kind;                  /* enum stream_kind */
   bool whole;                    /* dictionary stream: no marks */
+  bool groupable;                /* LENGTHS/CHARS of the values of a Map(LowCardinality(K), String) */
   const struct datatype *value_type;   /* VALUES: the scalar type; CHARS: String/FixedString */
 };
 
@@ -172,15 +185,31 @@ struct lc_dict {
   const struct column *remap_src;
 };
 
+/* A grouped map's values of the open granule, in row order, until
+ * col_encoder_end_granule writes them grouped by key. */
+struct group_pending {
+  struct buf keys;               /* u32 dictionary key per element */
+  struct buf lens;               /* u64 byte length per element */
+  struct buf chars;
+  uint32_t lc;                   /* the key's LC node */
+  bool decided;                  /* the part's first values chose grouped or row order */
+};
+
 /* Encoding rows into the raw bytes of each stream. */
 struct col_encoder {
   struct col_layout layout;
   struct buf *raw;               /* per stream: bytes not yet framed */
   uint32_t *uniform_len;         /* per CHARS stream: 0 none yet, L every non-empty value, UINT32_MAX mixed */
   struct lc_dict *dicts;         /* per LC node */
+  bool *grouped;                 /* per stream: map values grouped by key (both value streams set);
+                                    cleared when the first granule's trial picks row order */
+  struct group_pending *groups;  /* per stream: pending values, at a grouped LENGTHS stream */
 };
 
-void col_encoder_init(struct col_encoder *e, struct arena *a, const struct col_layout *layout);
+/* grouped: per stream (NULL = none); only groupable streams may be set. */
+void col_encoder_init(struct col_encoder *e, struct arena *a, const struct col_layout *layout, const bool *grouped);
+/* Ends a granule: writes grouped map values held back since the last call. */
+void col_encoder_end_granule(struct col_encoder *e);
 void col_encoder_free(struct col_encoder *e);
 /* Appends rows [start, start+count) of c (type equal to the layout's, or the
  * plain dictionary type where the layout has LowCardinality). */
@@ -207,6 +236,7 @@ struct col_decoder {
   struct column **dicts;         /* per LC node; decoded on first use from its whole streams */
   const uint64_t *dict_rows;     /* per LC node: rows in its dictionary */
   const char *why;               /* reason of the first failure */
+  const bool *grouped;           /* per stream, NULL = none: grouped map values (one granule per read call) */
 };
 
 /* A src over one contiguous buffer. */
@@ -215,6 +245,8 @@ void stream_src_init_mem(struct stream_src *s, const void *p, size_t n);
 /* Appends count rows decoded from the streams to c. -1 on corrupt data (why set). */
 int col_decoder_read(struct col_decoder *d, const struct datatype *t, struct column *c, uint64_t count,
                      struct arena *a);
+/* Decodes every dictionary not decoded yet (from its whole streams). -1 on corrupt data. */
+int col_decoder_load_dicts(struct col_decoder *d, struct arena *a);
 
 /* Small columns inside the footer (primary index, min/max): all streams as
  * varint length + bytes, dictionaries included. */
@@ -236,6 +268,46 @@ struct skip_index *skip_index_parse(const struct skip_index_def *def, uint32_t e
                                     struct arena *a);
 bool skip_index_type_valid(const struct skip_index_def *def);
 
+/* ---- part file descriptors (fd_cache.c) ----
+ * A reader's fd lives in a slot; reads acquire it (reopening by path if the
+ * cache closed it) and release it; idle fds are closed LRU-first past the
+ * process-wide limit (storage_part_fds_set_max). */
+struct fd_slot {
+  const char *path;
+  int fd;                        /* -1 = not open */
+  uint32_t users;                /* acquired and not yet released */
+  bool closed;                   /* fd_slot_close was called: no more opens */
+  bool idle;                     /* on the idle list */
+  bool identified;               /* dev/ino/size known (first open) */
+  uint64_t dev, ino, size;
+  struct fd_slot *prev, *next;   /* idle list */
+};
+void fd_slot_init(struct fd_slot *s, const char *path);
+/* The fd, or -1 with err set (FILE_DOESNT_EXIST, CANNOT_OPEN_FILE, or
+ * CANNOT_READ_FROM_FILE_DESCRIPTOR once closed). Pair with fd_slot_release. */
+int fd_slot_acquire(struct fd_slot *s, struct error *err);
+void fd_slot_release(struct fd_slot *s);
+/* Closes the fd (or lets its last user close it); later acquires fail. */
+void fd_slot_close(struct fd_slot *s);
+
+/* ---- decoded block cache (block_cache.c) ----
+ * Decoded blocks by (owner, block ordinal), refcounted, LRU under the byte
+ * budget of storage_block_cache_set_max_bytes. An owner is a part reader. */
+struct bcache_entry;
+struct bcache_owner {
+  uint64_t id;                   /* unique for the process's life */
+  struct bcache_entry *head;     /* its entries in the table (cache mutex) */
+};
+void bcache_owner_init(struct bcache_owner *o);
+void bcache_owner_drop(struct bcache_owner *o);            /* forgets all of the owner's blocks */
+struct bcache_entry *bcache_get(struct bcache_owner *o, uint32_t block);   /* referenced, or NULL */
+struct bcache_entry *bcache_alloc(uint32_t len);            /* private, 1 reference, len bytes to fill */
+/* Publishes a filled entry; returns the entry to use (the caller's, or an
+ * equal one already cached, in which case e is freed). Still referenced. */
+struct bcache_entry *bcache_put(struct bcache_owner *o, uint32_t block, struct bcache_entry *e);
+void bcache_unref(struct bcache_entry *e);
+uint8_t *bcache_data(struct bcache_entry *e);
+
 /* ---- part file framing (docs/part-format.md) ---- */
 #define PART_HEAD_MAGIC "SHPART01"
 #define PART_TAIL_MAGIC "SHPEND01"
@@ -245,7 +317,9 @@ enum {
   PART_FOOTER_VERSION = 1,
   PART_FOOTER_PLAIN = 0,
   PART_FOOTER_ZSTD = 1,
+  PART_FOOTER_VERSION_GROUPED = 2,        /* written when some map's values are grouped by key */
   PART_STREAM_WHOLE = 1,                  /* stream flag: dictionary, no marks */
+  PART_STREAM_GROUPED = 2,                /* stream flag (version 2): map values grouped by key per granule */
   PART_COLUMNS_MAX = 100000,
   PART_SKIP_INDEXES_MAX = 10000,
   PART_GRANULES_MAX = 1u << 26,

@@ -1,6 +1,7 @@
 /* Fuzz target: arbitrary bytes as a part file. Opens it, reads every column
  * of every granule (all at once and granule by granule), loads every skip
- * index and asks it questions. Must never crash or leak; errors are fine.
+ * index and asks it questions, then runs part_verify over the file. Must
+ * never crash or leak; errors are fine.
  * Inputs of even length skip checksum verification so mutations reach the
  * footer parser and the decoders; odd lengths keep it on. */
 #include <stdint.h>
@@ -59,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       }
     }
     part_reader_close(r);
+    part_verify(path, &err);
   }
   arena_destroy(&a);
   return 0;

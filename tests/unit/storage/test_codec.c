@@ -240,6 +240,66 @@ static void test_blocks(void)
   buf_free(&b);
 }
 
+/* The byte layouts are fixed by docs/part-format.md: pin a few so faster
+ * encoders and decoders keep them. Also chains with NONE in the middle,
+ * which decoding skips without copying. */
+static void test_known_answers(void)
+{
+  struct error err;
+  struct buf b;
+  buf_init(&b);
+  /* T64(8) over 0..63: min 0, 6 bit planes; plane j has bit i set iff bit j of i */
+  uint8_t v[64 * 8];
+  for (int i = 0; i < 64; i++)
+    for (int k = 0; k < 8; k++)
+      v[8 * i + k] = (uint8_t)(k ? 0 : i);
+  struct codec_chain t64 = { 1, { { CODEC_T64, 8 } } };
+  REQUIRE(codec_encode(&t64, v, sizeof v, &b, &err) == 0);
+  REQUIRE(b.len == 8 + 1 + 6 * 8 + 4);
+  const uint8_t *p = (const uint8_t *)b.data;
+  CHECK(p[8] == 6);
+  static const uint64_t planes[6] = { 0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull, 0xF0F0F0F0F0F0F0F0ull,
+                                      0xFF00FF00FF00FF00ull, 0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull };
+  for (int j = 0; j < 6; j++) {
+    uint64_t w = 0;
+    for (int k = 7; k >= 0; k--)
+      w = w << 8 | p[9 + 8 * j + k];
+    CHECK(w == planes[j]);
+  }
+  uint8_t back[sizeof v];
+  CHECK(codec_decode(&t64, b.data, b.len, back, sizeof back, &err) == 0 && memcmp(back, v, sizeof v) == 0);
+  /* HEX: two characters per byte, high nibble first, odd tail in the high nibble */
+  buf_reset(&b);
+  struct codec_chain hex = { 1, { { CODEC_HEX, 0 } } };
+  REQUIRE(codec_encode(&hex, "0a9fe", 5, &b, &err) == 0);
+  CHECK(b.len == 3 + 4 && (uint8_t)b.data[0] == 0x0a && (uint8_t)b.data[1] == 0x9f && (uint8_t)b.data[2] == 0xe0);
+  char h[5];
+  CHECK(codec_decode(&hex, b.data, b.len, h, 5, &err) == 0 && memcmp(h, "0a9fe", 5) == 0);
+  /* NARROW(2): u32 keys in two bytes each, the tail raw */
+  buf_reset(&b);
+  uint8_t keys[10] = { 1, 2, 0, 0, 0xff, 0xfe, 0, 0, 7, 9 };
+  struct codec_chain nar = { 1, { { CODEC_NARROW, 2 } } };
+  REQUIRE(codec_encode(&nar, keys, sizeof keys, &b, &err) == 0);
+  CHECK(b.len == 6 + 4 && memcmp(b.data, "\x01\x02\xff\xfe\x07\x09", 6) == 0);
+  uint8_t kb[10];
+  CHECK(codec_decode(&nar, b.data, b.len, kb, sizeof kb, &err) == 0 && memcmp(kb, keys, sizeof keys) == 0);
+  struct codec_chain nar1 = { 1, { { CODEC_NARROW, 1 } } };
+  buf_reset(&b);
+  CHECK(codec_encode(&nar1, keys, sizeof keys, &b, &err) == ERR_BAD_ARGUMENTS);   /* 0xfeff needs 2 bytes */
+  buf_free(&b);
+  /* NONE between other steps, at every position */
+  static const char *none_chains[] = { "NONE, LZ4", "LZ4, NONE", "LZ4, NONE, ZSTD(1)", "Delta(4), LZ4, NONE, ZSTD(1)",
+                                  "Delta(4), NONE, NONE, LZ4", "NONE, Delta(4), NONE, ZSTD(3), NONE" };
+  uint8_t in[4000];
+  for (size_t i = 0; i < sizeof in; i++)
+    in[i] = (uint8_t)(i / 4 * 3 + (i % 4 == 0 ? i / 97 : 0));
+  for (size_t c = 0; c < sizeof none_chains / sizeof none_chains[0]; c++) {
+    struct codec_chain chain;
+    REQUIRE(codec_chain_parse_text(none_chains[c], &chain, &err) == 0);
+    round_trip(&chain, in, sizeof in, none_chains[c]);
+  }
+}
+
 /* SPANHOUSE_FUZZ_SEEDS=dir: one valid encoding per fuzz_codec chain slot. */
 static void write_seeds(const char *dir)
 {
@@ -292,5 +352,6 @@ int main(void)
   test_all_codecs();
   test_compression_effect();
   test_blocks();
+  test_known_answers();
   TEST_DONE();
 }

@@ -1,8 +1,9 @@
 /* The storage I/O layer on both backends: appender (double-buffered
  * sequential writes), pread, batched ranged reads (including EOF and empty
  * reads), pwrite, fsync/fdatasync, durable rename, error returns and the
- * counters. io_uring is tested when the kernel allows it; exit 77 only if
- * no backend works at all. */
+ * counters, and fork safety (a child's I/O must not touch the parent's
+ * io_uring ring). io_uring is tested when the kernel allows it; exit 77
+ * only if no backend works at all. */
 #include "storage/storage.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/unit/test.h"
@@ -112,6 +114,79 @@ static void run_backend(enum storage_io_backend be)
   CHECK(after.fsyncs > before.fsyncs);
 }
 
+/* Batched reads of a pattern file; returns the number of wrong bytes or
+ * failed reads. */
+static int read_and_check(int fd, uint64_t size, int rounds)
+{
+  enum { N = 48, LEN = 4096 };
+  static uint8_t bufs[N][LEN];
+  int bad = 0;
+  for (int round = 0; round < rounds; round++) {
+    struct storage_io_read rq[N];
+    for (int i = 0; i < N; i++)
+      rq[i] = (struct storage_io_read){ fd, bufs[i], LEN, ((uint64_t)(round * N + i) * 7919 * 13) % (size - LEN), 0 };
+    if (storage_io_read_batch(rq, N) != 0)
+      bad++;
+    for (int i = 0; i < N; i++) {
+      if (rq[i].res != LEN) {
+        bad++;
+        continue;
+      }
+      for (int k = 0; k < LEN; k++)
+        if (bufs[i][k] != pattern(rq[i].offset + (uint64_t)k)) {
+          bad++;
+          break;
+        }
+    }
+  }
+  return bad;
+}
+
+/* The forking thread's ring survives fork() in the child (shared ring
+ * memory): the child must get a fresh ring, and the parent's ring must
+ * keep working, also while the child does I/O at the same time. */
+static void test_fork(void)
+{
+  if (storage_io_force(STORAGE_IO_URING) != 0)
+    return;
+  char path[512], wpath[512];
+  snprintf(path, sizeof path, "%s/fork_src", dir);
+  enum { SIZE = 1 << 20 };
+  struct storage_appender w;
+  REQUIRE(storage_appender_open(&w, path, 65536) == 0);
+  uint8_t *data = malloc(SIZE);
+  for (uint64_t i = 0; i < SIZE; i++)
+    data[i] = pattern(i);
+  REQUIRE(storage_appender_write(&w, data, SIZE) == 0);
+  REQUIRE(storage_appender_close(&w) == 0);
+  free(data);
+  int fd = open(path, O_RDONLY);
+  REQUIRE(fd >= 0);
+  CHECK_EQ_INT(read_and_check(fd, SIZE, 4), 0);   /* the parent's ring exists now */
+  for (int k = 0; k < 4; k++) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int bad = read_and_check(fd, SIZE, 50);
+      snprintf(wpath, sizeof wpath, "%s/fork_child_%d", dir, k);
+      struct storage_appender cw;
+      if (storage_appender_open(&cw, wpath, 4096) != 0 || storage_appender_write(&cw, "child", 5) != 0 ||
+          storage_appender_sync(&cw) != 0 || storage_appender_close(&cw) != 0)
+        bad++;
+      unlink(wpath);
+      _exit(bad ? 1 : 0);
+    }
+    int parent_bad = read_and_check(fd, SIZE, 50);   /* concurrently with the child */
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ_INT(parent_bad, 0);
+    CHECK_EQ_INT(read_and_check(fd, SIZE, 20), 0);
+  }
+  close(fd);
+  unlink(path);
+}
+
 int main(void)
 {
   snprintf(dir, sizeof dir, "/tmp/spanhouse-test-io-XXXXXX");
@@ -126,6 +201,7 @@ int main(void)
   } else {
     fprintf(stderr, "io_uring refused here; testing the sync backend only\n");
   }
+  test_fork();
   if (storage_io_force(STORAGE_IO_SYNC) == 0) {
     CHECK(storage_io_get_backend() == STORAGE_IO_SYNC);
     run_backend(STORAGE_IO_SYNC);
