@@ -117,6 +117,10 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 fuzz: $(FUZZ_BIN)
 
+# Keep the clang objects between runs: they are only pattern prerequisites,
+# which make would otherwise delete as intermediates.
+.SECONDARY: $(FUZZ_OBJ)
+
 # ---- benchmark (bench/run.sh, docs/benchmarks.md) ----------------------------
 # spangen generates the benchmark's spans; it is standalone (libc and libm) so
 # the data set never moves with the server's code.
