@@ -340,7 +340,15 @@ load() {
   done <"$dir/index.tsv"
   local -a pids=()
   for ((k = 0; k < CONCURRENCY && k < i; k++)); do
-    curl -sS -K "$resp/cfg$k" >"$resp/codes$k" 2>"$resp/err$k" &
+    if [[ $mode == otlp-grpc ]]; then
+      # Debian's curl 7.88 cannot reuse an h2c prior-knowledge connection
+      # (curl #10634, fixed in 8.0): one curl process per gRPC call.
+      (csplit -s -z -n 6 -f "$resp/one$k." "$resp/cfg$k" '/^next$/' '{*}' &&
+       for one in "$resp/one$k".*; do sed -i '/^next$/d' "$one"; curl -sS -K "$one"; done) \
+        >"$resp/codes$k" 2>"$resp/err$k" &
+    else
+      curl -sS -K "$resp/cfg$k" >"$resp/codes$k" 2>"$resp/err$k" &
+    fi
     pids+=($!)
   done
   for k in "${pids[@]}"; do wait "$k"; done

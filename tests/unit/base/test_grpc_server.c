@@ -142,6 +142,7 @@ struct tclient {
   int fd;
   nghttp2_session *s;
   bool goaway, eof, ping_acked;
+  int rst_recv;                        /* RST_STREAM frames received */
   struct buf capture;
   const char *capture_name;
 };
@@ -191,6 +192,8 @@ static int c_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
   struct tclient *c = ud;
   if (f->hd.type == NGHTTP2_GOAWAY)
     c->goaway = true;
+  if (f->hd.type == NGHTTP2_RST_STREAM)
+    c->rst_recv++;
   if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK))
     c->ping_acked = true;
   if (f->hd.type == NGHTTP2_HEADERS) {
@@ -552,6 +555,62 @@ static void test_large(uint16_t port)
   client_close(&c);
 }
 
+/* Sequential calls on one connection after bodies larger than the initial
+ * windows: a big call, another big call, then several small ones, all OK with
+ * no RST_STREAM or GOAWAY. Run once as a default nghttp2 client and once like
+ * curl (32 MiB SETTINGS_INITIAL_WINDOW_SIZE and a connection WINDOW_UPDATE to
+ * 32 MiB before the first request). */
+static void test_sequential_large(uint16_t port)
+{
+  size_t n = 600 * 1024;
+  char *msg = mem_alloc(n);
+  uint32_t x = 777;
+  for (size_t i = 0; i < n; i++) {
+    x = x * 1103515245 + 12345;
+    msg[i] = (char)(x >> 16);
+  }
+  struct buf body;
+  buf_init(&body);
+  frame_msg(&body, 0, msg, n);
+  for (int curl_like = 0; curl_like < 2; curl_like++) {
+    struct tclient c;
+    client_open(&c, port, NULL);
+    if (curl_like) {
+      nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 32 * 1024 * 1024 },
+                                      { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
+      nghttp2_submit_settings(c.s, NGHTTP2_FLAG_NONE, iv, 2);
+      REQUIRE(nghttp2_session_set_local_window_size(c.s, NGHTTP2_FLAG_NONE, 0, 32 * 1024 * 1024) == 0);
+    }
+    for (int i = 0; i < 2; i++) {
+      struct tstream st = { 0 };
+      call_start(&c, &st, "/test.Svc/Echo", body.data, body.len, NULL);
+      REQUIRE(wait_one(&c, &st, 20000));
+      check_ok(&st, msg, n);
+      CHECK_EQ_INT(st.error_code, NGHTTP2_NO_ERROR);
+      CHECK_EQ_INT(st.body_pos, body.len);
+      stream_free(&st);
+    }
+    for (int i = 0; i < 5; i++) {
+      struct tstream st = { 0 };
+      struct buf b;
+      char small[32];
+      snprintf(small, sizeof small, "small %d", i);
+      call_start_msg(&c, &st, &b, "/test.Svc/Echo", small, NULL);
+      REQUIRE(wait_one(&c, &st, 5000));
+      check_ok(&st, small, strlen(small));
+      CHECK_EQ_INT(st.error_code, NGHTTP2_NO_ERROR);
+      stream_free(&st);
+      buf_free(&b);
+    }
+    CHECK(!c.goaway);
+    CHECK(!c.eof);
+    CHECK_EQ_INT(c.rst_recv, 0);
+    client_close(&c);
+  }
+  buf_free(&body);
+  mem_free(msg);
+}
+
 static void gzip_buf(struct buf *out, const void *in, size_t len)
 {
   struct compressor *z;
@@ -881,6 +940,7 @@ static void run_suite(enum evloop_backend backend)
   test_concurrent_streams(port);
   test_many_connections(port);
   test_large(port);
+  test_sequential_large(port);
   test_gzip(port);
   test_errors(port);
   test_metadata(port);
