@@ -840,7 +840,10 @@ static void test_concurrent_inserts(struct arena *a)
  * from block allocation to catalog add, as the engine does, so no in-flight
  * block hides inside a merge's range. Every merge either commits or is
  * ABORTED; active parts never overlap. */
-enum { RACE_ROUNDS = 150 };
+/* At least RACE_ROUNDS inserts, and on until a merge has committed and a
+ * drop has run, so a loaded machine cannot starve either side of the race
+ * (bounded by RACE_SECONDS_MAX). */
+enum { RACE_ROUNDS = 150, RACE_SECONDS_MAX = 20 };
 
 struct race {
   struct catalog *c;
@@ -856,7 +859,8 @@ static void *race_insert(void *p)
   struct arena a;
   arena_init(&a, 0);
   struct error err = { 0 };
-  for (int i = 0; i < RACE_ROUNDS; i++) {
+  time_t deadline = time(NULL) + RACE_SECONDS_MAX;
+  for (int i = 0; time(NULL) < deadline && (i < RACE_ROUNDS || r->merges_ok == 0 || r->drops == 0); i++) {
     pthread_mutex_lock(&r->insert_lock);
     uint64_t first;
     int rc = catalog_blocks_allocate(r->c, r->table_id, 1, &first, &err);
@@ -870,6 +874,7 @@ static void *race_insert(void *p)
       r->failures++;
     }
     arena_reset(&a);
+    usleep(200);
   }
   arena_destroy(&a);
   r->done = 1;
