@@ -33,6 +33,15 @@ static int need_str(struct fn_call *call, uint32_t i, struct error *err)
   return 0;
 }
 
+/* f(haystack, needle)-shaped functions: exactly two string arguments. */
+static int need_two_str(struct fn_call *call, struct error *err)
+{
+  int rc = fn_check_args(call, 2, 2, err);
+  if (!rc && !(rc = need_str(call, 0, err)))
+    rc = need_str(call, 1, err);
+  return rc;
+}
+
 static int need_int(struct fn_call *call, uint32_t i, struct error *err)
 {
   if (!type_is_int_or_bool(call->arg_types[i]))
@@ -541,10 +550,8 @@ static int exec_count_substrings(struct fn_call *call, struct eval *ev, struct c
 
 int fr_count_substrings(struct fn_call *call, struct error *err)
 {
-  int rc = fn_check_args(call, 2, 2, err);
+  int rc = need_two_str(call, err);
   if (rc)
-    return rc;
-  if ((rc = need_str(call, 0, err)) || (rc = need_str(call, 1, err)))
     return rc;
   call->type = type_u64();
   call->exec = exec_count_substrings;
@@ -1075,10 +1082,8 @@ static int exec_starts_with(struct fn_call *call, struct eval *ev, struct column
 
 int fr_starts_with(struct fn_call *call, struct error *err)
 {
-  int rc = fn_check_args(call, 2, 2, err);
+  int rc = need_two_str(call, err);
   if (rc)
-    return rc;
-  if ((rc = need_str(call, 0, err)) || (rc = need_str(call, 1, err)))
     return rc;
   call->type = type_u8();
   call->exec = exec_starts_with;
@@ -1109,10 +1114,8 @@ static int exec_has_token(struct fn_call *call, struct eval *ev, struct column *
 
 int fr_has_token(struct fn_call *call, struct error *err)
 {
-  int rc = fn_check_args(call, 2, 2, err);
+  int rc = need_two_str(call, err);
   if (rc)
-    return rc;
-  if ((rc = need_str(call, 0, err)) || (rc = need_str(call, 1, err)))
     return rc;
   call->type = type_u8();
   call->exec = exec_has_token;
@@ -1245,10 +1248,8 @@ static int like_kind(struct slice p)
 
 int fr_like(struct fn_call *call, struct error *err)
 {
-  int rc = fn_check_args(call, 2, 2, err);
+  int rc = need_two_str(call, err);
   if (rc)
-    return rc;
-  if ((rc = need_str(call, 0, err)) || (rc = need_str(call, 1, err)))
     return rc;
   struct slice p;
   call->i0 = 0;
