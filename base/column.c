@@ -18,6 +18,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/alloc.h"
+
 struct column_dict_index {
   uint32_t *slots;       /* key + 1; 0 = empty */
   uint32_t slot_count;   /* power of two */
@@ -478,6 +480,202 @@ void column_append_range(struct column *dst, const struct column *src, uint32_t 
   }
   for (uint32_t i = 0; i < count; i++)
     column_append_from(dst, src, start + i);
+}
+
+/* ---- gathering ----
+ * column_gather is the merger's output path: many sources, short runs.
+ * Each type gets one loop over all runs, so nothing dispatches per row. */
+
+static uint32_t runs_total_rows(const struct column_run *runs, uint32_t run_count)
+{
+  uint32_t rows = 0;
+  for (uint32_t i = 0; i < run_count; i++)
+    rows += runs[i].count;
+  return rows;
+}
+
+/* Whether the typed loops may read every source's buffers as dst's type. */
+static bool gather_sources_match(const struct column *dst, const struct column *const *srcs, uint32_t src_count)
+{
+  for (uint32_t i = 0; i < src_count; i++)
+    if (srcs[i] && (srcs[i]->is_const || !datatype_equal(dst->type, srcs[i]->type)))
+      return false;
+  return true;
+}
+
+/* Inlined per width so that each memcpy has a constant size. */
+static inline __attribute__((always_inline)) void gather_fixed(struct column *dst, const struct column *const *srcs,
+                                                               const struct column_run *runs, uint32_t run_count,
+                                                               size_t fb)
+{
+  char *d = (char *)dst->data + (size_t)dst->rows * fb;
+  for (uint32_t i = 0; i < run_count; i++) {
+    const struct column_run *r = &runs[i];
+    const char *s = (const char *)srcs[r->source]->data + (size_t)r->row * fb;
+    if (r->count == 1)
+      memcpy(d, s, fb);
+    else
+      memcpy(d, s, (size_t)r->count * fb);
+    d += (size_t)r->count * fb;
+  }
+}
+
+static void gather_fixed_width(struct column *dst, const struct column *const *srcs, const struct column_run *runs,
+                               uint32_t run_count)
+{
+  switch (value_bytes(dst)) {
+  case 1: gather_fixed(dst, srcs, runs, run_count, 1); break;
+  case 2: gather_fixed(dst, srcs, runs, run_count, 2); break;
+  case 4: gather_fixed(dst, srcs, runs, run_count, 4); break;
+  case 8: gather_fixed(dst, srcs, runs, run_count, 8); break;
+  case 16: gather_fixed(dst, srcs, runs, run_count, 16); break;
+  default: gather_fixed(dst, srcs, runs, run_count, value_bytes(dst)); break;
+  }
+}
+
+/* Bytes of rows [row, row + count) of a String column. */
+static uint64_t string_run_bytes(const struct column *c, uint32_t row, uint32_t count)
+{
+  return c->offsets[row + count - 1] - row_start(c, row);
+}
+
+static void gather_strings(struct column *dst, const struct column *const *srcs, const struct column_run *runs,
+                           uint32_t run_count)
+{
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < run_count; i++)
+    bytes += string_run_bytes(srcs[runs[i].source], runs[i].row, runs[i].count);
+  chars_grow(dst, bytes);
+  uint64_t *off = dst->offsets + dst->rows;
+  uint64_t end = dst->chars_len;
+  for (uint32_t i = 0; i < run_count; i++) {
+    const struct column_run *r = &runs[i];
+    const struct column *s = srcs[r->source];
+    uint64_t from = row_start(s, r->row);
+    const uint64_t *so = s->offsets + r->row;
+    uint64_t len = so[r->count - 1] - from;
+    if (len)
+      memcpy(dst->chars + end, s->chars + from, len);
+    for (uint32_t j = 0; j < r->count; j++)
+      *off++ = end + (so[j] - from);
+    end += len;
+  }
+  dst->chars_len = end;
+}
+
+/* Every source's child `child`, NULL where the source is NULL; mem_free it. */
+static const struct column **gather_children_of(const struct column *const *srcs, uint32_t src_count, uint32_t child)
+{
+  const struct column **kids = mem_calloc(src_count ? src_count : 1, sizeof *kids);
+  for (uint32_t i = 0; i < src_count; i++)
+    kids[i] = srcs[i] ? srcs[i]->children[child] : NULL;
+  return kids;
+}
+
+static void gather_each_child(struct column *dst, const struct column *const *srcs, uint32_t src_count,
+                              const struct column_run *runs, uint32_t run_count)
+{
+  for (uint32_t c = 0; c < dst->child_count; c++) {
+    const struct column **kids = gather_children_of(srcs, src_count, c);
+    column_gather(dst->children[c], kids, src_count, runs, run_count);
+    mem_free(kids);
+  }
+}
+
+/* Array/Map: offsets rebased onto dst's elements, then the elements of each
+ * run, which are contiguous in its source, as one child run. */
+static void gather_arrays(struct column *dst, const struct column *const *srcs, uint32_t src_count,
+                          const struct column_run *runs, uint32_t run_count)
+{
+  struct column_run *elems = mem_alloc((run_count ? run_count : 1) * sizeof *elems);
+  uint32_t elem_runs = 0;
+  uint64_t *off = dst->offsets + dst->rows;
+  uint64_t end = dst->children[0]->rows;
+  for (uint32_t i = 0; i < run_count; i++) {
+    const struct column_run *r = &runs[i];
+    const struct column *s = srcs[r->source];
+    uint64_t from = row_start(s, r->row);
+    const uint64_t *so = s->offsets + r->row;
+    uint64_t len = so[r->count - 1] - from;
+    for (uint32_t j = 0; j < r->count; j++)
+      *off++ = end + (so[j] - from);
+    if (len)
+      elems[elem_runs++] = (struct column_run){ r->source, (uint32_t)from, (uint32_t)len };
+    end += len;
+  }
+  gather_each_child(dst, srcs, src_count, elems, elem_runs);
+  mem_free(elems);
+}
+
+/* dst's key for key k of a source dictionary: the value is appended to
+ * dst's dictionary and settled, as column_append_from does. */
+static uint32_t lc_key_for(struct column *dst, const struct column *src_dict, uint32_t k)
+{
+  if (src_dict == dst->children[0])
+    return k;
+  column_append_from(dst->children[0], src_dict, k);
+  return dict_settle_last(dst);
+}
+
+static void gather_low_cardinality(struct column *dst, const struct column *const *srcs, uint32_t src_count,
+                                   const struct column_run *runs, uint32_t run_count)
+{
+  /* per source: source key → dst key + 1, 0 until the key is first seen */
+  uint32_t **maps = mem_calloc(src_count ? src_count : 1, sizeof *maps);
+  uint32_t *keys = (uint32_t *)dst->data + dst->rows;
+  for (uint32_t i = 0; i < run_count; i++) {
+    const struct column_run *r = &runs[i];
+    const struct column *s = srcs[r->source];
+    uint32_t *map = maps[r->source];
+    if (!map)
+      map = maps[r->source] = mem_calloc((size_t)s->children[0]->rows + 1, sizeof *map);
+    const uint32_t *sk = (const uint32_t *)s->data + r->row;
+    for (uint32_t j = 0; j < r->count; j++) {
+      uint32_t k = sk[j];
+      if (!map[k])
+        map[k] = lc_key_for(dst, s->children[0], k) + 1;
+      *keys++ = map[k] - 1;
+    }
+  }
+  for (uint32_t i = 0; i < src_count; i++)
+    mem_free(maps[i]);
+  mem_free(maps);
+}
+
+void column_gather(struct column *dst, const struct column *const *srcs, uint32_t src_count,
+                   const struct column_run *runs, uint32_t run_count)
+{
+  /* XXX Nullable keeps the per-row path: it writes the default under each
+   * NULL whatever its source holds there, and the output must not change. */
+  if (dst->type->id == TYPE_NULLABLE || !gather_sources_match(dst, srcs, src_count)) {
+    for (uint32_t i = 0; i < run_count; i++)
+      column_append_range(dst, srcs[runs[i].source], runs[i].row, runs[i].count);
+    return;
+  }
+  uint32_t rows = runs_total_rows(runs, run_count);
+  grow(dst, dst->rows + rows);
+  switch (dst->type->id) {
+  case TYPE_STRING:
+    gather_strings(dst, srcs, runs, run_count);
+    break;
+  case TYPE_ARRAY:
+  case TYPE_MAP:
+    gather_arrays(dst, srcs, src_count, runs, run_count);
+    break;
+  case TYPE_TUPLE:
+  case TYPE_NESTED:
+    gather_each_child(dst, srcs, src_count, runs, run_count);
+    break;
+  case TYPE_LOW_CARDINALITY:
+    gather_low_cardinality(dst, srcs, src_count, runs, run_count);
+    break;
+  case TYPE_NOTHING:
+    break;
+  default:
+    gather_fixed_width(dst, srcs, runs, run_count);
+    break;
+  }
+  dst->rows += rows;
 }
 
 /* ---- reading ---- */

@@ -71,6 +71,18 @@ void column_append_f64(struct column *c, double v);         /* Float32/Float64 *
 void column_append_bytes(struct column *c, const void *p, size_t n);  /* String; FixedString (zero-padded) */
 void column_append_from(struct column *dst, const struct column *src, uint32_t row);  /* same type */
 void column_append_range(struct column *dst, const struct column *src, uint32_t start, uint32_t count);
+/* One stretch of a gather: `count` (>= 1) consecutive rows from `row` of source `source`. */
+struct column_run {
+  uint32_t source;               /* index into the gather's sources */
+  uint32_t row;                  /* first row in that source */
+  uint32_t count;                /* rows */
+};
+/* Appends the rows of every run, in order: the result of column_append_range
+ * per run, built in one typed pass per column (string bytes sized once,
+ * LowCardinality keys mapped once per source key). srcs[i] may be NULL when
+ * no run names i. Temporaries are freed before returning. */
+void column_gather(struct column *dst, const struct column *const *srcs, uint32_t src_count,
+                   const struct column_run *runs, uint32_t run_count);
 /* Array/Map: after appending the elements of a row to the children, close the row. */
 void column_close_array_row(struct column *c);
 /* Nullable: mark a value appended to children[0] as present. */

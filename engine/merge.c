@@ -26,7 +26,24 @@
 
 /* ======================================================================
  * k-way merger
+ *
+ * Each output block is built in two phases: the heap decides the order as
+ * runs of (source, first row, rows) looking only at the key columns, then
+ * column_gather copies every column once over all runs. Runs point into the
+ * sources' current chunks, so they are gathered before a chunk is replaced.
  * ==================================================================== */
+
+/* How a key column is compared: typed code for the usual key types, which
+ * gives column_compare_rows' order without its per-row type dispatch. */
+enum key_kind {
+  KEY_GENERIC,       /* column_compare_rows */
+  KEY_INT64,         /* Int64, DateTime64 */
+  KEY_UINT64,
+  KEY_UINT32,        /* UInt32, DateTime */
+  KEY_UINT16,        /* UInt16, Date */
+  KEY_STRING,
+  KEY_LC_STRING,     /* LowCardinality(String) */
+};
 
 struct msrc {
   struct engine_part *part;
@@ -37,6 +54,7 @@ struct msrc {
   struct block *blk;
   uint32_t pos;
   bool done;
+  bool typed_keys;                   /* the chunk's key columns have the declared types, so key_kind applies */
 };
 
 struct merger {
@@ -45,13 +63,42 @@ struct merger {
   struct part_read_column *cols;
   uint32_t ncols;
   uint32_t *key;
+  enum key_kind *key_kind;           /* parallel to key */
   uint32_t nkeys;
   uint32_t block_rows;
   uint32_t *heap;
   uint32_t heap_n;
+  struct column_run *runs;           /* the output block's order, not yet gathered; block_rows entries */
+  uint32_t nruns;
+  const struct column **gather_src;  /* one column of every source, for column_gather; n entries */
   const atomic_bool *cancel1, *cancel2;
   uint64_t rows_read, bytes_read;
 };
+
+static enum key_kind key_kind_of(const struct datatype *t)
+{
+  if (!t)
+    return KEY_GENERIC;
+  switch (t->id) {
+  case TYPE_INT64: case TYPE_DATETIME64: return KEY_INT64;
+  case TYPE_UINT64: return KEY_UINT64;
+  case TYPE_UINT32: case TYPE_DATETIME: return KEY_UINT32;
+  case TYPE_UINT16: case TYPE_DATE: return KEY_UINT16;
+  case TYPE_STRING: return KEY_STRING;
+  case TYPE_LOW_CARDINALITY: return t->children[0]->id == TYPE_STRING ? KEY_LC_STRING : KEY_GENERIC;
+  default: return KEY_GENERIC;
+  }
+}
+
+static bool chunk_keys_typed(const struct merger *m, const struct block *b)
+{
+  for (uint32_t k = 0; k < m->nkeys; k++) {
+    const struct column *c = b->columns[m->key[k]];
+    if (c->is_const || !m->cols[m->key[k]].type || !datatype_equal(c->type, m->cols[m->key[k]].type))
+      return false;
+  }
+  return true;
+}
 
 static int src_load(struct merger *m, struct msrc *s, struct error *err)
 {
@@ -80,8 +127,63 @@ static int src_load(struct merger *m, struct msrc *s, struct error *err)
     s->g = end;
     m->rows_read += s->blk->rows;
     m->bytes_read += st.bytes_uncompressed;
+    s->typed_keys = chunk_keys_typed(m, s->blk);
     if (s->blk->rows)
       return 0;
+  }
+}
+
+static int compare_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
+
+/* Row ra of String column a against row rb of b, as bytes then length. */
+static int compare_strings(const struct column *a, uint32_t ra, const struct column *b, uint32_t rb)
+{
+  uint64_t as = ra ? a->offsets[ra - 1] : 0, bs = rb ? b->offsets[rb - 1] : 0;
+  uint64_t alen = a->offsets[ra] - as, blen = b->offsets[rb] - bs;
+  uint64_t n = alen < blen ? alen : blen;
+  int r = n ? memcmp(a->chars + as, b->chars + bs, n) : 0;
+  if (r)
+    return r < 0 ? -1 : 1;
+  return compare_u64(alen, blen);
+}
+
+static uint32_t lc_key_at(const struct column *c, uint32_t row)
+{
+  uint32_t k;
+  memcpy(&k, (const char *)c->data + 4 * (size_t)row, 4);
+  return k;
+}
+
+/* Fixed-width reads through memcpy: column data carries no alignment promise. */
+static uint64_t fixed_at(const struct column *c, uint32_t row, size_t width)
+{
+  const char *p = (const char *)c->data + width * row;
+  switch (width) {
+  case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+  case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+  default: { uint64_t v; memcpy(&v, p, 8); return v; }
+  }
+}
+
+/* a and b both have the declared key type that `kind` came from, and neither is const. */
+static int compare_key(enum key_kind kind, const struct column *a, uint32_t ra, const struct column *b, uint32_t rb)
+{
+  switch (kind) {
+  case KEY_INT64: {
+    int64_t x = (int64_t)fixed_at(a, ra, 8), y = (int64_t)fixed_at(b, rb, 8);
+    return x < y ? -1 : x > y;
+  }
+  case KEY_UINT64: return compare_u64(fixed_at(a, ra, 8), fixed_at(b, rb, 8));
+  case KEY_UINT32: return compare_u64(fixed_at(a, ra, 4), fixed_at(b, rb, 4));
+  case KEY_UINT16: return compare_u64(fixed_at(a, ra, 2), fixed_at(b, rb, 2));
+  case KEY_STRING: return compare_strings(a, ra, b, rb);
+  case KEY_LC_STRING: {
+    uint32_t ka = lc_key_at(a, ra), kb = lc_key_at(b, rb);
+    if (a->children[0] == b->children[0] && ka == kb)
+      return 0;
+    return compare_strings(a->children[0], ka, b->children[0], kb);
+  }
+  default: return column_compare_rows(a, ra, b, rb, false);
   }
 }
 
@@ -89,9 +191,11 @@ static int src_load(struct merger *m, struct msrc *s, struct error *err)
 static bool precedes(const struct merger *m, uint32_t a, uint32_t ra, uint32_t b)
 {
   const struct msrc *x = &m->src[a], *y = &m->src[b];
+  bool typed = x->typed_keys && y->typed_keys;
   for (uint32_t k = 0; k < m->nkeys; k++) {
     uint32_t c = m->key[k];
-    int r = column_compare_rows(x->blk->columns[c], ra, y->blk->columns[c], y->pos, false);
+    const struct column *xc = x->blk->columns[c], *yc = y->blk->columns[c];
+    int r = typed ? compare_key(m->key_kind[k], xc, ra, yc, y->pos) : column_compare_rows(xc, ra, yc, y->pos, false);
     if (r)
       return r < 0;
   }
@@ -123,6 +227,9 @@ void merger_close(struct merger *m)
     arena_destroy(&m->src[i].arena);
   mem_free(m->src);
   mem_free(m->heap);
+  mem_free(m->runs);
+  mem_free(m->gather_src);
+  mem_free(m->key_kind);
   mem_free(m->key);
   mem_free(m->cols);
   mem_free(m);
@@ -136,13 +243,18 @@ int merger_open(const struct merge_input *inputs, uint32_t count, const struct p
   m->n = count;
   m->src = mem_calloc(count + 1, sizeof *m->src);
   m->heap = mem_calloc(count + 1, sizeof *m->heap);
+  m->gather_src = mem_calloc(count + 1, sizeof *m->gather_src);
   m->cols = mem_calloc(ncols + 1, sizeof *m->cols);
   memcpy(m->cols, cols, ncols * sizeof *cols);
   m->ncols = ncols;
   m->key = mem_calloc(nkeys + 1, sizeof *m->key);
   memcpy(m->key, key, nkeys * sizeof *key);
+  m->key_kind = mem_calloc(nkeys + 1, sizeof *m->key_kind);
+  for (uint32_t k = 0; k < nkeys; k++)
+    m->key_kind[k] = key_kind_of(cols[key[k]].type);
   m->nkeys = nkeys;
   m->block_rows = block_rows ? block_rows : ENGINE_BLOCK_ROWS;
+  m->runs = mem_calloc(m->block_rows, sizeof *m->runs);
   m->cancel1 = cancel1;
   m->cancel2 = cancel2;
   for (uint32_t i = 0; i < count; i++) {
@@ -168,6 +280,49 @@ int merger_open(const struct merge_input *inputs, uint32_t count, const struct p
   return 0;
 }
 
+/* Records that the next `count` output rows are source rows [row, row + count). */
+static void runs_push(struct merger *m, uint32_t source, uint32_t row, uint32_t count)
+{
+  struct column_run *last = m->nruns ? &m->runs[m->nruns - 1] : NULL;
+  if (last && last->source == source && last->row + last->count == row) {
+    last->count += count;
+    return;
+  }
+  m->runs[m->nruns++] = (struct column_run){ source, row, count };
+}
+
+/* Copies the recorded runs into b's columns and forgets them. */
+static void runs_gather(struct merger *m, struct block *b)
+{
+  if (!m->nruns)
+    return;
+  for (uint32_t c = 0; c < m->ncols; c++) {
+    for (uint32_t i = 0; i < m->n; i++)
+      m->gather_src[i] = m->src[i].blk ? m->src[i].blk->columns[c] : NULL;
+    column_gather(b->columns[c], m->gather_src, m->n, m->runs, m->nruns);
+  }
+  m->nruns = 0;
+}
+
+/* How many rows from the top source's position go out before another
+ * source's row must: 1..limit. */
+static uint32_t top_run_length(const struct merger *m, uint32_t limit)
+{
+  uint32_t si = m->heap[0];
+  const struct msrc *s = &m->src[si];
+  if (m->heap_n < 2)
+    return limit;
+  uint32_t other = m->heap[1];
+  if (m->heap_n > 2 && precedes(m, m->heap[2], m->src[m->heap[2]].pos, other))
+    other = m->heap[2];
+  if (precedes(m, si, s->pos + limit - 1, other))
+    return limit;
+  uint32_t run = 1;
+  while (run < limit && precedes(m, si, s->pos + run, other))
+    run++;
+  return run;
+}
+
 int merger_next(struct merger *m, struct arena *a, struct block **out, struct error *err)
 {
   *out = NULL;
@@ -181,28 +336,19 @@ int merger_next(struct merger *m, struct arena *a, struct block **out, struct er
     b->names[i] = m->cols[i].name;
   }
   uint32_t rows = 0;
+  m->nruns = 0;
   while (m->heap_n && rows < m->block_rows) {
     uint32_t si = m->heap[0];
     struct msrc *s = &m->src[si];
     uint32_t limit = s->blk->rows - s->pos;
     if (limit > m->block_rows - rows)
       limit = m->block_rows - rows;
-    uint32_t run = limit;
-    if (m->heap_n > 1) {
-      uint32_t other = m->heap[1];
-      if (m->heap_n > 2 && precedes(m, m->heap[2], m->src[m->heap[2]].pos, other))
-        other = m->heap[2];
-      if (!precedes(m, si, s->pos + limit - 1, other)) {
-        run = 1;
-        while (run < limit && precedes(m, si, s->pos + run, other))
-          run++;
-      }
-    }
-    for (uint32_t c = 0; c < m->ncols; c++)
-      column_append_range(b->columns[c], s->blk->columns[c], s->pos, run);
+    uint32_t run = top_run_length(m, limit);
+    runs_push(m, si, s->pos, run);
     s->pos += run;
     rows += run;
     if (s->pos == s->blk->rows) {
+      runs_gather(m, b);   /* loading the next chunk frees this one */
       int rc = src_load(m, s, err);
       if (rc)
         return rc;
@@ -212,6 +358,7 @@ int merger_next(struct merger *m, struct arena *a, struct block **out, struct er
     if (m->heap_n)
       sift_down(m, 0);
   }
+  runs_gather(m, b);
   b->rows = rows;
   *out = b;
   return 0;

@@ -1,5 +1,6 @@
 /* Columns: append/read, filter/take/slice, const columns, LowCardinality
- * dictionaries, compare/hash, and toString-style text for every type. */
+ * dictionaries, compare/hash, toString-style text for every type, and
+ * column_gather against column_append_range. */
 #include <math.h>
 
 #include "base/column.h"
@@ -486,6 +487,144 @@ static void test_block(void)
   CHECK_EQ_INT(column_byte_size(c), 800);
 }
 
+/* ---- column_gather: the same columns, byte for byte, as column_append_range per run ---- */
+
+static uint64_t gather_rng = 0x2545F4914F6CDD1Dull;
+static uint32_t gather_rand(uint32_t below)
+{
+  gather_rng ^= gather_rng << 13;
+  gather_rng ^= gather_rng >> 7;
+  gather_rng ^= gather_rng << 17;
+  return (uint32_t)(gather_rng % below);
+}
+
+/* Appends one random value: a few distinct strings so dictionaries repeat. */
+static void append_random(struct column *c)
+{
+  static const char *words[] = { "", "a", "bb", "service-one", "service-two", "GET /api/v1/orders" };
+  const char *w = words[gather_rand(6)];
+  switch (c->type->id) {
+  case TYPE_STRING:
+  case TYPE_FIXED_STRING:
+  case TYPE_UUID:
+    column_append_bytes(c, w, strlen(w));
+    return;
+  case TYPE_LOW_CARDINALITY:
+  case TYPE_NULLABLE:
+    if (gather_rand(4) == 0)
+      column_append_null(c);
+    else if (c->type->id == TYPE_NULLABLE) {
+      append_random(c->children[0]);
+      column_mark_not_null(c);
+    } else if (datatype_fixed_bytes(c->children[0]->type) && c->children[0]->type->id != TYPE_FIXED_STRING)
+      column_append_u64(c, gather_rand(5));
+    else
+      column_append_bytes(c, w, strlen(w));
+    return;
+  case TYPE_ARRAY:
+  case TYPE_MAP:
+    for (uint32_t n = gather_rand(4); n > 0; n--)
+      for (uint32_t i = 0; i < c->child_count; i++)
+        append_random(c->children[i]);
+    column_close_array_row(c);
+    return;
+  case TYPE_TUPLE:
+    for (uint32_t i = 0; i < c->child_count; i++)
+      append_random(c->children[i]);
+    column_close_tuple_row(c);
+    return;
+  default:
+    column_append_u64(c, ((uint64_t)gather_rand(1u << 30) << 30) | gather_rand(1000));
+    return;
+  }
+}
+
+/* Same type, rows and every stored byte, children included. */
+static bool columns_identical(const struct column *a, const struct column *b)
+{
+  if (!datatype_equal(a->type, b->type) || a->rows != b->rows || a->child_count != b->child_count)
+    return false;
+  size_t fb = datatype_fixed_bytes(a->type);
+  if (fb && memcmp(a->data, b->data, fb * a->rows) != 0)
+    return false;
+  enum type_id id = a->type->id;
+  if ((id == TYPE_STRING || id == TYPE_ARRAY || id == TYPE_MAP) && memcmp(a->offsets, b->offsets, 8 * (size_t)a->rows) != 0)
+    return false;
+  if (id == TYPE_STRING && (a->chars_len != b->chars_len || memcmp(a->chars, b->chars, a->chars_len) != 0))
+    return false;
+  if (id == TYPE_NULLABLE && memcmp(a->nulls, b->nulls, a->rows) != 0)
+    return false;
+  for (uint32_t i = 0; i < a->child_count; i++)
+    if (!columns_identical(a->children[i], b->children[i]))
+      return false;
+  return true;
+}
+
+enum { GATHER_SOURCES = 5, GATHER_SOURCE_ROWS = 40, GATHER_RUNS = 200 };
+
+/* Random runs over random sources (source 3 left out, so its slot is NULL),
+ * gathered in two calls to show that gathering appends. */
+static void check_gather(const char *type_text, bool with_const_source)
+{
+  const struct datatype *t = T(type_text);
+  const struct column *srcs[GATHER_SOURCES];
+  for (uint32_t s = 0; s < GATHER_SOURCES; s++) {
+    struct column *c = column_create(&arena, t, 0);
+    for (uint32_t r = 0; r < GATHER_SOURCE_ROWS; r++)
+      append_random(c);
+    srcs[s] = c;
+  }
+  if (with_const_source)
+    srcs[1] = column_const_from(&arena, srcs[1], 7, GATHER_SOURCE_ROWS);
+  struct column_run runs[GATHER_RUNS];
+  for (uint32_t i = 0; i < GATHER_RUNS; i++) {
+    uint32_t s = gather_rand(GATHER_SOURCES - 1), row = gather_rand(GATHER_SOURCE_ROWS);
+    s = s == 3 ? 4 : s;
+    uint32_t count = 1 + gather_rand(gather_rand(4) == 0 ? GATHER_SOURCE_ROWS - row : 1);
+    runs[i] = (struct column_run){ s, row, count };
+  }
+  struct column *want = column_create(&arena, t, 0);
+  for (uint32_t i = 0; i < GATHER_RUNS; i++)
+    column_append_range(want, srcs[runs[i].source], runs[i].row, runs[i].count);
+  const struct column *gather_srcs[GATHER_SOURCES];
+  memcpy(gather_srcs, srcs, sizeof srcs);
+  gather_srcs[3] = NULL;
+  struct column *got = column_create(&arena, t, 0);
+  column_gather(got, gather_srcs, GATHER_SOURCES, runs, GATHER_RUNS / 2);
+  column_gather(got, gather_srcs, GATHER_SOURCES, runs + GATHER_RUNS / 2, GATHER_RUNS - GATHER_RUNS / 2);
+  if (!columns_identical(got, want)) {
+    fprintf(stderr, "column_gather differs for %s%s\n", type_text, with_const_source ? " (const source)" : "");
+    test_failures++;
+  }
+  CHECK_EQ_STR(fmt_all(got), fmt_all(want));
+}
+
+static void test_gather(void)
+{
+  static const char *types[] = {
+    "UInt8", "UInt16", "UInt32", "UInt64", "Int64", "DateTime64(9)", "FixedString(5)", "UUID", "String",
+    "LowCardinality(String)", "LowCardinality(Nullable(String))", "LowCardinality(UInt32)", "Nullable(String)",
+    "Nullable(Int32)", "Array(String)", "Array(Nullable(Int32))", "Map(LowCardinality(String), String)",
+    "Array(Map(LowCardinality(String), String))", "Tuple(UInt8, String, LowCardinality(String))",
+    "Array(Tuple(String, Array(UInt64)))",
+  };
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    check_gather(types[i], false);
+    check_gather(types[i], true);
+  }
+  /* a source sharing dst's dictionary keeps its keys */
+  struct column *dst = column_create(&arena, T("LowCardinality(String)"), 0);
+  column_append_bytes(dst, "x", 1);
+  struct column *shared = column_create(&arena, dst->type, 0);
+  shared->children[0] = dst->children[0];
+  column_append_from(shared, dst, 0);
+  const struct column *one[1] = { shared };
+  struct column_run run = { 0, 0, 1 };
+  column_gather(dst, one, 1, &run, 1);
+  CHECK_EQ_STR(fmt_all(dst), "x|x");
+  CHECK_EQ_INT(dst->children[0]->rows, 2);
+}
+
 int main(void)
 {
   arena_init(&arena, 0);
@@ -498,6 +637,7 @@ int main(void)
   test_array_map_tuple();
   test_low_cardinality();
   test_const();
+  test_gather();
   test_block();
   arena_destroy(&arena);
   TEST_DONE();
