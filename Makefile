@@ -60,7 +60,12 @@ $(BUILD)/libspanhouse.a: $(MOD_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/tools/spanhouse.o $(BUILD)/libspanhouse.a
+# `spanhouse loadgen` and the trace generator it shares with spangen live in
+# tools/, outside libspanhouse.a.
+LOADGEN_OBJ := $(addprefix $(BUILD)/tools/,loadgen.o loadgen_body.o loadgen_http.o loadgen_grpc.o loadgen_tcp.o \
+                 tracegen.o tracegen_otlp.o)
+
+$(BIN): $(BUILD)/tools/spanhouse.o $(LOADGEN_OBJ) $(BUILD)/libspanhouse.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libspanhouse.a
@@ -123,10 +128,12 @@ fuzz: $(FUZZ_BIN)
 
 # ---- benchmark (bench/run.sh, docs/benchmarks.md) ----------------------------
 # spangen generates the benchmark's spans; it is standalone (libc and libm) so
-# the data set never moves with the server's code.
-$(BUILD)/spangen: tools/spangen.c
+# the data set never moves with the server's code. tools/tracegen*.c are
+# shared with `spanhouse loadgen`.
+SPANGEN_SRC := tools/spangen.c tools/tracegen.c tools/tracegen_otlp.c
+$(BUILD)/spangen: $(SPANGEN_SRC) tools/tracegen.h tools/tracegen_otlp.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $< -lm
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $(SPANGEN_SRC) -lm
 
 # Side by side with a private ClickHouse; BENCH_SPANS=N scales it.
 .PHONY: bench
@@ -139,4 +146,4 @@ check-deps:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(MOD_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BUILD)/tools/spanhouse.d $(FUZZ_OBJ:.o=.d)
+-include $(MOD_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BUILD)/tools/spanhouse.d $(LOADGEN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

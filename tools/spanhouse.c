@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
+#include "tools/loadgen.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -205,6 +206,7 @@ static void usage(FILE *out)
           "spanhouse %s: OpenTelemetry trace store with a ClickHouse HTTP interface\n\n"
           "usage:\n"
           "  spanhouse server [--config FILE] [options]\n"
+          "  spanhouse loadgen [options]     OTLP load generator (spanhouse loadgen --help)\n"
           "  spanhouse --help | --version\n\n"
           "server options (also config-file keys, `key = value`; flags override the file):\n",
           SPANHOUSE_VERSION);
@@ -588,6 +590,8 @@ int main(int argc, char **argv)
     printf("spanhouse %s\n", SPANHOUSE_VERSION);
     return 0;
   }
+  if (strcmp(argv[1], "loadgen") == 0)
+    return loadgen_main(argc - 2, argv + 2);
   if (strcmp(argv[1], "server") != 0) {
     fprintf(stderr, "spanhouse: unknown command '%s' (see --help)\n", argv[1]);
     return 2;
