@@ -529,6 +529,7 @@ static struct engine_table *table_new(struct engine *e, int64_t id, const char *
 
 static void table_destroy(struct engine_table *t)
 {
+  memtable_free(t);
   for (uint32_t i = 0; i < t->nparts; i++)
     part_unref(t->parts[i]);
   mem_free(t->parts);
@@ -809,6 +810,7 @@ int engine_open(const char *data_dir, const struct engine_options *options, stru
   pthread_cond_init(&e->gc, NULL);
   atomic_init(&e->stopping, false);
   atomic_init(&e->seq, 0);
+  memtable_init_engine(e);
   e->dir = mem_strdup(data_dir);
   size_t n = strlen(data_dir) + 32;
   e->store_dir = mem_alloc(n);
@@ -855,6 +857,7 @@ void engine_close(struct engine *e)
 {
   if (!e)
     return;
+  memtable_shutdown(e);
   atomic_store(&e->stopping, true);
   pthread_mutex_lock(&e->lock);
   pthread_cond_broadcast(&e->work);
@@ -892,6 +895,8 @@ void engine_close(struct engine *e)
   pthread_mutex_destroy(&e->grave_lock);
   pthread_cond_destroy(&e->work);
   pthread_cond_destroy(&e->gc);
+  pthread_mutex_destroy(&e->flush_lock);
+  pthread_cond_destroy(&e->flush_work);
   mem_free(e->tables);
   mem_free(e->dir);
   mem_free(e->store_dir);
@@ -1119,6 +1124,11 @@ int engine_table_alter(struct engine_table *t, const struct catalog_table_def *d
 
 static int remove_partition(struct engine_table *t, const char *partition_id, struct error *err)
 {
+  /* TRUNCATE forgets the memtable; DROP PARTITION must see its rows in parts */
+  if (!partition_id)
+    memtable_discard(t);
+  else if (engine_table_flush(t, err) != 0)
+    return err->code;
   struct arena a;
   arena_init(&a, 0);
   struct catalog_part *removed = NULL;
@@ -1322,6 +1332,7 @@ void engine_table_get_info(struct engine_table *t, struct arena *a, struct engin
     out->total_rows += t->parts[i]->rows;
     out->total_bytes += t->parts[i]->bytes_on_disk;
   }
+  out->total_rows += t->mem.rows;
   out->modification_time_ns = t->modified_ns;
   pthread_mutex_unlock(&t->lock);
 }

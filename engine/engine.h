@@ -40,6 +40,13 @@ struct engine_scan;
  * Engine lifetime
  * ==================================================================== */
 
+/* When a buffered insert is acknowledged (engine_insert_buffered):
+ * FSYNC after its write-ahead log record is fdatasync'ed (group commit);
+ * BATCH once written to the OS, fdatasync every wal_batch_ms (survives a
+ * process crash, may lose that window on power loss); NONE written to the
+ * OS, never synced (tests and benchmarks). */
+enum engine_wal_sync { ENGINE_WAL_FSYNC, ENGINE_WAL_BATCH, ENGINE_WAL_NONE };
+
 struct engine_options {
   uint32_t merge_threads;              /* background merge threads; 0 = 2 */
   bool no_background_merges;           /* no merge threads (tests); OPTIMIZE still merges */
@@ -53,6 +60,16 @@ struct engine_options {
   uint32_t max_parts_to_merge_at_once; /* 0 = 100 */
   uint64_t merge_memory_bytes;         /* estimated read buffers of one merge; 0 = 256 MiB */
   bool no_fsync;                       /* tests/benchmarks only: parts are not fsynced */
+  /* Buffered inserts (engine_insert_buffered): write-ahead log and memtables */
+  enum engine_wal_sync wal_sync;       /* default ENGINE_WAL_FSYNC */
+  uint32_t wal_batch_ms;               /* ENGINE_WAL_BATCH: fdatasync interval; 0 = 100 */
+  uint64_t wal_segment_bytes;          /* 0 = 64 MiB */
+  uint64_t memtable_flush_bytes;       /* a table's memtable is written to parts at this size; 0 = 64 MiB */
+  uint64_t memtable_flush_rows;        /* ... or this many rows; 0 = 1,048,576 */
+  uint32_t memtable_flush_ms;          /* ... or when its oldest rows are this old; 0 = 2000 */
+  uint64_t memtable_max_bytes;         /* all memtables; beyond it buffered inserts fail with
+                                          MEMORY_LIMIT_EXCEEDED (retry later); 0 = 256 MiB */
+  uint32_t flush_threads;              /* 0 = 2 */
 };
 
 /* Opens data_dir (created if missing): the catalog, every table's
@@ -241,6 +258,39 @@ int  engine_insert_add(struct engine_insert *ins, const struct block *rows, stru
 int  engine_insert_commit(struct engine_insert *ins, struct engine_insert_result *out, struct error *err);
 void engine_insert_abort(struct engine_insert *ins);          /* NULL is fine */
 
+/* Buffered INSERT (the OTLP path): the rows of every item are appended to
+ * their table's memtable and, as one record, to the write-ahead log; the
+ * call returns once that record is durable (wal_sync), and the rows are
+ * visible to snapshots from then on. Memtables are written to parts in the
+ * background (by size, rows or age; engine_table_flush), in one catalog
+ * transaction that also advances the table's log position; after a crash
+ * engine_wal_recover puts unflushed rows back. All items or none: a
+ * failure before durability leaves nothing visible. Tables that are not
+ * plain MergeTree take the synchronous engine_insert path instead (their
+ * FINAL semantics need every row in a part). MEMORY_LIMIT_EXCEEDED when the
+ * memtables hold memtable_max_bytes (retryable: flushes free it). */
+struct engine_buffered_rows {
+  struct engine_table *table;
+  const struct block *rows;          /* as engine_insert takes them */
+};
+int  engine_insert_buffered(struct engine *e, const struct engine_buffered_rows *items, uint32_t count,
+                            struct error *err);
+/* Start-up, after every table is attached: replays the log into the
+ * memtables (records already in parts are skipped), then starts the log
+ * writer and the flush threads. Buffered inserts fail until it ran. */
+int  engine_wal_recover(struct engine *e, uint64_t *replayed_rows, struct error *err);
+/* Writes the table's memtable to parts now (OPTIMIZE, DROP PARTITION and
+ * engine_close do this themselves). */
+int  engine_table_flush(struct engine_table *t, struct error *err);
+
+struct engine_ingest_stats {
+  uint64_t pending_rows, pending_bytes;          /* in memtables now */
+  uint64_t flushes, flushed_rows, flush_failures;
+  uint64_t wal_records, wal_groups, wal_bytes, wal_fsyncs, wal_segments;
+  double wal_fsync_seconds_total, wal_fsync_seconds_max;
+};
+void engine_get_ingest_stats(struct engine *e, struct engine_ingest_stats *out);
+
 /* ======================================================================
  * Snapshots and scans
  * ==================================================================== */
@@ -351,7 +401,7 @@ void engine_scan_close(struct engine_scan *scan);          /* NULL is fine */
  * Merges
  * ==================================================================== */
 
-/* OPTIMIZE TABLE t [PARTITION ID id] [FINAL]: merges the active parts of
+/* OPTIMIZE TABLE t [PARTITION ID id] [FINAL]: flushes the memtable, then merges the active parts of
  * each partition (partition_id NULL = all) into one, synchronously, in
  * the calling thread; with FINAL also a partition that already has one
  * part (Replacing/Summing semantics applied). Waits for background merges

@@ -2,8 +2,9 @@
  * compiled definition and snapshot objects, the k-way merger and the
  * collapser (Replacing/Summing) used by inserts, merges and FINAL scans.
  * Locking order (README.md): engine->lock → table->insert_lock →
- * table->commit_lock → table->lock → part->index_lock; engine->grave_lock
- * is a leaf, and the catalog's own mutex is innermost. */
+ * table->commit_lock → wal->lock → table->lock → part->index_lock;
+ * engine->grave_lock and engine->flush_lock are leaves, and the catalog's
+ * own mutex is innermost. */
 #ifndef SPANHOUSE_ENGINE_ENGINE_INT_H
 #define SPANHOUSE_ENGINE_ENGINE_INT_H
 
@@ -72,6 +73,29 @@ struct engine_part {
   bool outdated;                     /* left the active set: file deleted at the last unref */
 };
 
+/* One buffered insert's rows for one table, decoded from the bytes of its
+ * write-ahead log record; immutable once created. */
+struct mem_chunk {
+  _Atomic int refs;                  /* the memtable's, snapshots', a flush's */
+  struct arena arena;
+  struct def *d;                     /* the definition its columns follow */
+  struct block *rows;                /* table columns in d's order, names set */
+  uint64_t lsn;
+  uint64_t bytes;
+  int64_t created_ns;
+  bool durable;                      /* guarded by table->lock: in the log for good */
+};
+
+/* A table's memtable: chunks in LSN order (guarded by table->lock). */
+struct memtable {
+  struct mem_chunk **chunks;
+  uint32_t n, cap;
+  uint64_t rows, bytes;
+  bool flushing;                     /* a flush owns a prefix of chunks */
+  int64_t retry_after_ns;            /* after a failed flush */
+  uint64_t wal_position;             /* replay: records below are in parts (catalog) */
+};
+
 struct engine_table {
   _Atomic int refs;
   struct engine *e;
@@ -88,6 +112,7 @@ struct engine_table {
   uint32_t nparts, cap;
   atomic_bool dropped;               /* also read without the lock (merges poll it) */
   int64_t modified_ns;
+  struct memtable mem;
 };
 
 struct merge_entry;                  /* system.merges row (merge.c) */
@@ -118,6 +143,15 @@ struct engine {
   bool gc_started;
   atomic_bool stopping;
   _Atomic uint64_t seq;              /* provisional file names */
+  /* buffered inserts (memtable.c) */
+  struct wal *wal;                   /* NULL until engine_wal_recover */
+  pthread_mutex_t flush_lock;        /* flush_work; a leaf */
+  pthread_cond_t flush_work;         /* flush threads: a memtable grew, or stop */
+  pthread_t *flush_threads;
+  uint32_t nflush_threads;
+  atomic_bool flush_stopping;
+  _Atomic uint64_t mem_bytes, mem_rows;        /* all memtables */
+  _Atomic uint64_t flushes, flushed_rows, flush_failures;
 };
 
 struct engine_snapshot {
@@ -126,6 +160,8 @@ struct engine_snapshot {
   struct def *d;
   struct engine_part **parts;
   uint32_t nparts;
+  struct mem_chunk **chunks;         /* durable memtable chunks of the moment */
+  uint32_t nchunks;
 };
 
 /* ---- engine.c ---- */
@@ -175,6 +211,74 @@ struct part_writer_options writer_options(const struct engine *e, const struct d
 /* a followed by b (same layout), in arena; either may be NULL. */
 struct block *block_concat(struct arena *arena, const struct block *a, const struct block *b);
 void readable_size(uint64_t bytes, char *out, size_t size);
+
+/* Rejects a block that does not have the table's columns and types. */
+int  insert_check_block(const struct def *d, const struct block *in, const char *label, struct error *err);
+/* Staged-insert commit for a memtable flush: the catalog transaction also
+ * sets the table's log position, and published(ctx) runs under table->lock
+ * in the same step that adds the parts (so readers see chunks or parts,
+ * never both or neither). */
+struct engine_insert;
+int  insert_commit_flush(struct engine_insert *ins, uint64_t wal_position, void (*published)(void *ctx), void *ctx,
+                         struct error *err);
+
+/* ---- wal.c ---- */
+struct wal;
+struct wal_options {
+  enum engine_wal_sync sync;
+  uint32_t batch_ms;
+  uint64_t segment_bytes;
+};
+struct wal_stats {
+  uint64_t records, groups, bytes, fsyncs, fsync_ns_total, fsync_ns_max;
+  uint64_t segments, segments_removed, pending_bytes;
+};
+typedef int (*wal_record_fn)(void *ctx, uint64_t lsn, const uint8_t *payload, size_t len, struct error *err);
+typedef void (*wal_locked_fn)(void *ctx, uint64_t lsn);
+/* Lists the segments of dir (created if missing); appends fail until replay. */
+int  wal_open(const char *dir, const struct wal_options *opt, struct wal **out, struct error *err);
+/* Calls fn for every good record in LSN order, then starts a new segment
+ * (at least min_next_lsn) and the writer thread. */
+int  wal_replay(struct wal *w, uint64_t min_next_lsn, wal_record_fn fn, void *ctx, struct error *err);
+/* The records of one segment's bytes (fuzzed); *last = last good lsn. */
+int  wal_parse_segment(const uint8_t *p, size_t len, const char *label, uint64_t expect_first, wal_record_fn fn,
+                       void *ctx, uint64_t *last, struct error *err);
+/* Queues a record; locked(ctx, lsn) runs under the log's lock, so whatever
+ * it registers is ordered as the LSNs are. Then wal_wait for durability. */
+int  wal_append(struct wal *w, const struct buf *payload, wal_locked_fn locked, void *ctx, uint64_t *lsn,
+                struct error *err);
+int  wal_wait(struct wal *w, uint64_t lsn, struct error *err);
+uint64_t wal_next_lsn(struct wal *w);
+/* Deletes segments holding only records below lsn (never the current one). */
+void wal_release_before(struct wal *w, uint64_t lsn);
+void wal_get_stats(struct wal *w, struct wal_stats *out);
+void wal_close(struct wal *w);     /* writes and syncs what is queued; NULL is fine */
+
+/* ---- memtable.c ---- */
+/* The items (table id, rows) of a log record's payload; replay and the
+ * fuzzer read records through this. */
+struct wal_items {
+  const uint8_t *p, *end;
+  uint32_t left;
+  bool bad;
+};
+void wal_items_begin(struct wal_items *it, const uint8_t *payload, size_t len);
+/* 1 and the next item (allocated in a), 0 at the end, -1 when it does not decode. */
+int  wal_items_next(struct wal_items *it, struct arena *a, int64_t *table_id, struct block **rows);
+void memtable_init_engine(struct engine *e);
+/* Flushes every memtable, stops the flush threads, closes the log. */
+void memtable_shutdown(struct engine *e);
+void mem_chunk_ref(struct mem_chunk *c);
+void mem_chunk_unref(struct mem_chunk *c);
+/* Drops the table's memtable (TRUNCATE, DROP TABLE); the log position
+ * moves past it so a restart does not bring the rows back. */
+void memtable_discard(struct engine_table *t);
+/* Frees the memtable's memory only (the table object is going away). */
+void memtable_free(struct engine_table *t);
+/* A chunk's column `name` as type t (defaults when the chunk predates an
+ * ADD COLUMN), rows [start, start + count). */
+struct column *mem_chunk_column(const struct mem_chunk *c, const char *name, const struct datatype *t,
+                                uint32_t start, uint32_t count, struct arena *a);
 
 /* ---- merge.c ---- */
 

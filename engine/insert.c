@@ -299,7 +299,7 @@ static int parts_pressure(struct engine_table *t, const struct def *d, const cha
 
 /* ---- the insert ---- */
 
-static int check_block(const struct def *d, const struct block *in, const char *label, struct error *err)
+int insert_check_block(const struct def *d, const struct block *in, const char *label, struct error *err)
 {
   if (in->column_count != d->ncols)
     return error_set(err, ERR_NUMBER_OF_COLUMNS_DOESNT_MATCH, "Inserted block has %u columns, table %s has %u",
@@ -536,7 +536,7 @@ int engine_insert_add(struct engine_insert *ins, const struct block *in, struct 
   const struct table_def *td = &d->td;
   struct arena a;
   arena_init(&a, 1 << 20);
-  int rc = check_block(d, in, label, err);
+  int rc = insert_check_block(d, in, label, err);
   if (rc || in->rows == 0)
     goto out;
   if ((rc = parts_pressure(t, d, label, err)) != 0)
@@ -607,7 +607,11 @@ out:
   return rc;
 }
 
-int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result *res, struct error *err)
+/* Publishes the staged parts; for a memtable flush (wal_position set) the
+ * same catalog transaction moves the table's log position and published()
+ * retires the flushed chunks in the same in-memory step. */
+static int commit_parts(struct engine_insert *ins, struct engine_insert_result *res, const uint64_t *wal_position,
+                        void (*published)(void *ctx), void *ctx, struct error *err)
 {
   struct engine_insert_result ignored;
   if (!res)
@@ -620,8 +624,18 @@ int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result 
   uint32_t ng = ins->nw;
   int rc = 0;
   if (!ng) {
+    if (wal_position) {
+      pthread_mutex_lock(&t->commit_lock);
+      rc = catalog_wal_position_advance(e->cat, t->id, *wal_position, err);
+      if (rc == 0) {
+        pthread_mutex_lock(&t->lock);
+        published(ctx);
+        pthread_mutex_unlock(&t->lock);
+      }
+      pthread_mutex_unlock(&t->commit_lock);
+    }
     insert_free(ins);
-    return 0;
+    return rc;
   }
   struct arena a;
   arena_init(&a, 64 * 1024);
@@ -659,7 +673,7 @@ int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result 
   }
   if (rc == 0) {
     pthread_mutex_lock(&t->commit_lock);
-    rc = catalog_parts_add(e->cat, t->id, cps, ng, NULL, err);
+    rc = catalog_parts_add(e->cat, t->id, cps, ng, wal_position, err);
     if (rc == 0) {
       pthread_mutex_lock(&t->lock);
       for (uint32_t i = 0; i < ng; i++) {
@@ -667,6 +681,8 @@ int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result 
         res->written_rows += w[i].info.rows;
         w[i].part = NULL;
       }
+      if (published)
+        published(ctx);
       res->parts = ng;
       res->written_bytes = ins->written_bytes;
       pthread_mutex_unlock(&t->lock);
@@ -686,6 +702,17 @@ out:
   }
   insert_free(ins);
   return 0;
+}
+
+int engine_insert_commit(struct engine_insert *ins, struct engine_insert_result *res, struct error *err)
+{
+  return commit_parts(ins, res, NULL, NULL, NULL, err);
+}
+
+int insert_commit_flush(struct engine_insert *ins, uint64_t wal_position, void (*published)(void *ctx), void *ctx,
+                        struct error *err)
+{
+  return commit_parts(ins, NULL, &wal_position, published, ctx, err);
 }
 
 int engine_insert(struct engine_table *t, const struct block *in, const struct engine_insert_options *opts,

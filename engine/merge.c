@@ -982,6 +982,9 @@ static int optimize_partition(struct engine_table *t, struct def *d, const char 
 
 int engine_optimize(struct engine_table *t, const char *partition_id, bool final, struct error *err)
 {
+  /* acknowledged rows still in the memtable are part of what is optimized */
+  if (engine_table_flush(t, err) != 0)
+    return err->code;
   struct def *d = table_def_get(t);
   if (!d) {
     char label[512];

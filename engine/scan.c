@@ -52,6 +52,12 @@ int engine_snapshot(struct engine_table *t, struct engine_snapshot **out, struct
     part_ref(s->parts[i]);
   }
   s->nparts = t->nparts;
+  s->chunks = mem_calloc(t->mem.n + 1, sizeof *s->chunks);
+  for (uint32_t i = 0; i < t->mem.n; i++)
+    if (t->mem.chunks[i]->durable) {
+      s->chunks[s->nchunks] = t->mem.chunks[i];
+      mem_chunk_ref(s->chunks[s->nchunks++]);
+    }
   *out = s;
 out:
   pthread_mutex_unlock(&t->lock);
@@ -67,6 +73,9 @@ void engine_snapshot_release(struct engine_snapshot *s)
   for (uint32_t i = 0; i < s->nparts; i++)
     part_unref(s->parts[i]);
   mem_free(s->parts);
+  for (uint32_t i = 0; i < s->nchunks; i++)
+    mem_chunk_unref(s->chunks[i]);
+  mem_free(s->chunks);
   def_unref(s->d);
   engine_table_unref(s->t);
   mem_free(s);
@@ -80,6 +89,8 @@ uint64_t engine_snapshot_rows(const struct engine_snapshot *s)
   uint64_t n = 0;
   for (uint32_t i = 0; i < s->nparts; i++)
     n += s->parts[i]->rows;
+  for (uint32_t i = 0; i < s->nchunks; i++)
+    n += s->chunks[i]->rows->rows;
   return n;
 }
 
@@ -100,6 +111,8 @@ struct out_col {
 struct task {
   struct engine_part *part;          /* plain task */
   struct granule_range range;
+  struct mem_chunk *chunk;           /* memtable task: rows [row_begin, row_end) */
+  uint32_t row_begin, row_end;
   uint32_t first_input, ninputs;     /* FINAL task: scan->inputs[first..first+n) */
   bool final;
 };
@@ -373,6 +386,26 @@ static void add_plain_tasks(struct engine_scan *sc, struct engine_part *p, const
 }
 
 /* Granule runs of sel as ranges (in the scan arena). */
+/* Memtable rows are not indexed: every row is read (and filtered above). */
+static void add_chunk_tasks(struct engine_scan *sc, struct task **tasks, uint32_t *cap)
+{
+  const struct engine_snapshot *s = sc->snap;
+  for (uint32_t i = 0; i < s->nchunks; i++) {
+    struct mem_chunk *c = s->chunks[i];
+    uint32_t rows = c->rows->rows;
+    sc->stats.rows_selected += rows;
+    for (uint32_t r = 0; r < rows; r += sc->block_rows) {
+      if (sc->ntasks == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 64;
+        *tasks = arena_realloc(&sc->arena, *tasks, *cap * sizeof **tasks, nc * sizeof **tasks);
+        *cap = nc;
+      }
+      uint32_t end = rows - r > sc->block_rows ? r + sc->block_rows : rows;
+      (*tasks)[sc->ntasks++] = (struct task){ .chunk = c, .row_begin = r, .row_end = end };
+    }
+  }
+}
+
 static struct granule_range *runs_of(struct arena *a, const uint8_t *sel, uint32_t G, uint32_t *n)
 {
   struct granule_range *r = arena_new_array(a, struct granule_range, G / 2 + 2);
@@ -544,6 +577,7 @@ int engine_scan_open(struct engine_snapshot *s, const struct engine_scan_request
     i = j;
   }
   mem_free(sel);
+  add_chunk_tasks(sc, &tasks, &cap);
   sc->tasks = tasks;
   *out = sc;
   return 0;
@@ -678,6 +712,95 @@ static int plain_task(struct engine_scan *sc, struct stream *st, const struct ta
   return 0;
 }
 
+/* _partition_id of memtable rows: the partition key evaluated per row. */
+static int chunk_partition_ids(const struct task *tk, struct arena *a, struct column **out, struct error *err)
+{
+  const struct mem_chunk *c = tk->chunk;
+  const struct def *d = c->d;
+  uint32_t n = tk->row_end - tk->row_begin;
+  struct block *rows = block_create(a, d->ncols);
+  rows->rows = n;
+  for (uint32_t i = 0; i < d->ncols; i++) {
+    rows->columns[i] = mem_chunk_column(c, d->td.columns[i].name, d->td.columns[i].type, tk->row_begin, n, a);
+    rows->names[i] = d->td.columns[i].name;
+  }
+  uint32_t np = d->td.partition_key_count;
+  struct column **pcols = arena_new_array(a, struct column *, np + 1);
+  for (uint32_t k = 0; k < np; k++) {
+    int rc = eval_expr(&d->td.partition_key[k], rows, a, &pcols[k], err);
+    if (rc)
+      return rc;
+  }
+  struct column *ids = column_create(a, datatype_simple(TYPE_STRING), n);
+  struct buf id;
+  buf_init(&id);
+  for (uint32_t r = 0; r < n; r++) {
+    buf_reset(&id);
+    partition_id_append((const struct column *const *)pcols, np, r, &id);
+    column_append_bytes(ids, id.data, id.len);
+  }
+  buf_free(&id);
+  *out = ids;
+  return 0;
+}
+
+/* Rows of a memtable chunk: every one is read, PREWHERE applies as for parts. */
+static int chunk_task(struct engine_scan *sc, struct stream *st, const struct task *tk, struct block **out,
+                      struct error *err)
+{
+  struct arena *a = &st->arena;
+  const struct mem_chunk *c = tk->chunk;
+  uint32_t n = tk->row_end - tk->row_begin, kept = n;
+  uint8_t *keep = NULL;
+  uint64_t bytes = 0;
+  int rc;
+  if (sc->row_filter) {
+    struct block *pre = block_create(a, sc->npre);
+    pre->rows = n;
+    for (uint32_t i = 0; i < sc->npre; i++) {
+      pre->columns[i] = mem_chunk_column(c, sc->pre[i].name, sc->pre[i].type, tk->row_begin, n, a);
+      pre->names[i] = sc->pre[i].name;
+    }
+    bytes += block_bytes(pre);
+    keep = arena_alloc(a, n ? n : 1);
+    memset(keep, 1, n);
+    if ((rc = sc->row_filter(sc->row_ctx, pre, keep, err)) != 0)
+      return rc;
+    kept = 0;
+    for (uint32_t i = 0; i < n; i++)
+      kept += keep[i] != 0;
+  }
+  struct block *o = NULL;
+  if (kept) {
+    o = block_create(a, sc->nout);
+    o->rows = kept;
+  }
+  for (uint32_t i = 0; i < sc->nout && kept; i++) {
+    const struct out_col *oc = &sc->out[i];
+    struct column *col;
+    o->names[i] = oc->name;
+    if (oc->kind == OUT_PART) {
+      struct column *one = column_create(a, datatype_simple(TYPE_STRING), 1);
+      column_append_bytes(one, "memtable", 8);
+      o->columns[i] = column_const_from(a, one, 0, kept);
+      continue;
+    }
+    if (oc->kind == OUT_PARTITION_ID) {
+      if ((rc = chunk_partition_ids(tk, a, &col, err)) != 0)
+        return rc;
+    } else {
+      const struct part_read_column *src = oc->from_pre ? &sc->pre[oc->pos] : &sc->rest[oc->pos];
+      col = mem_chunk_column(c, src->name, src->type, tk->row_begin, n, a);
+      if (!oc->from_pre)
+        bytes += column_byte_size(col);
+    }
+    o->columns[i] = kept == n ? col : column_filter(a, col, keep, kept);
+  }
+  account(sc, n, bytes);
+  *out = o;
+  return 0;
+}
+
 /* Filters and projects a collapsed FINAL block (fcols layout). */
 static int final_output(struct engine_scan *sc, struct stream *st, const struct block *b, const struct task *tk,
                         struct block **out, struct error *err)
@@ -775,6 +898,12 @@ int engine_scan_next(struct engine_scan *sc, uint32_t stream, struct block **out
     }
     const struct task *tk = &sc->tasks[ti];
     int rc;
+    if (tk->chunk) {
+      rc = chunk_task(sc, st, tk, out, err);
+      if (rc || *out)
+        return rc;
+      continue;
+    }
     if (!tk->final) {
       rc = plain_task(sc, st, tk, out, err);
       if (rc || *out)

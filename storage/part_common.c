@@ -919,8 +919,30 @@ struct column *colser_read(struct rd *r, const struct datatype *t, uint32_t rows
   if (r->bad)
     return NULL;
   struct col_decoder d = { L, src, arena_new_array(a, struct column *, L.lc_count + 1), dict_rows, NULL, NULL };
-  struct column *c = column_create(a, t, 0);
+  /* room for the rows up front (no regrowth), but never more than the
+   * bytes could hold: the count is untrusted */
+  size_t left = 0;
+  for (uint32_t i = 0; i < L.stream_count; i++)
+    left += (size_t)(src[i].end - src[i].p);
+  struct column *c = column_create(a, t, rows <= left ? rows : (uint32_t)left);
   if (col_decoder_read(&d, t, c, rows, a) != 0)
     return NULL;
   return c;
+}
+
+/* ---- columns as bytes (storage.h) ---- */
+
+void storage_column_encode(const struct column *c, struct buf *out) { colser_write(out, c); }
+
+int storage_column_decode(struct slice *in, const struct datatype *t, uint32_t rows, struct arena *a,
+                          struct column **out)
+{
+  struct rd r = rd_make(in->ptr, in->len);
+  struct column *c = colser_read(&r, t, rows, a);
+  if (!c || r.bad || c->rows != rows)
+    return -1;
+  *out = c;
+  in->ptr = (const char *)r.p;
+  in->len = rd_left(&r);
+  return 0;
 }

@@ -368,4 +368,13 @@ bool minmax_range_overlaps(const struct column *minmax, const struct column *lo,
 /* Token and n-gram splitting as the indexes use them (callbacks per piece). */
 void skip_index_tokens(const char *s, size_t n, void (*fn)(void *ctx, const char *p, size_t len), void *ctx);
 
+/* ---- columns as bytes: the part format's stream encoding without codecs,
+ * self-delimiting (the engine's write-ahead log stores rows this way) ---- */
+void storage_column_encode(const struct column *c, struct buf *out);
+/* Decodes a column of type t with `rows` rows from the front of *in and
+ * advances *in past it. -1 when the bytes are not such an encoding (every
+ * count and offset is checked). */
+int  storage_column_decode(struct slice *in, const struct datatype *t, uint32_t rows, struct arena *a,
+                           struct column **out);
+
 #endif

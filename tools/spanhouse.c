@@ -46,6 +46,10 @@ struct server_options {
   char log_level[16];
   long long max_body_bytes;           /* 0 = built-in limit */
   long max_connections;               /* 0 = built-in limit */
+  char wal_sync[16];                  /* fsync, batch or none */
+  long long memtable_flush_bytes;     /* 0 = engine default */
+  long memtable_flush_ms;             /* 0 = engine default */
+  long long memtable_max_bytes;       /* 0 = engine default */
   /* `otlp_api_key = KEY:TENANT` lines of the config file (repeatable) */
   struct otlp_api_key *api_keys;
   size_t api_key_count;
@@ -78,6 +82,14 @@ static const struct opt_def opt_defs[] = {
   OPT_S("log-level", log_level, "error, warn, info, debug or trace (default info)"),
   OPT_LL("max-body-bytes", max_body_bytes, 0, LLONG_MAX, "largest request body, wire or decompressed (default 10 GiB)"),
   OPT_L("max-connections", max_connections, 0, 1000000, "open connections per server (default 4096)"),
+  OPT_S("wal-sync", wal_sync, "when OTLP data is acknowledged: fsync (default; after the write-ahead log is "
+        "fdatasync'ed, shared by concurrent requests), batch (written to the OS, fdatasync every 100 ms) or none"),
+  OPT_LL("memtable-flush-bytes", memtable_flush_bytes, 0, LLONG_MAX,
+         "a table's buffered rows are written to a part at this size (default 64 MiB)"),
+  OPT_L("memtable-flush-ms", memtable_flush_ms, 0, 86400000,
+        "... or when the oldest of them is this old (default 2000)"),
+  OPT_LL("memtable-max-bytes", memtable_max_bytes, 0, LLONG_MAX,
+         "buffered rows of all tables; above it OTLP answers 429 / RESOURCE_EXHAUSTED (default 256 MiB)"),
 };
 enum { OPT_COUNT = sizeof opt_defs / sizeof opt_defs[0] };
 
@@ -90,6 +102,7 @@ static void options_defaults(struct server_options *o)
   o->otlp_grpc_port = 4317;
   snprintf(o->data_dir, sizeof o->data_dir, "./data");
   snprintf(o->log_level, sizeof o->log_level, "info");
+  snprintf(o->wal_sync, sizeof o->wal_sync, "fsync");
 }
 
 static const struct opt_def *find_opt(const char *key, size_t len)
@@ -288,6 +301,7 @@ struct server_ctx {
   struct metric_histogram *query_duration;
   struct metric_counter *queries;
   struct engine_table *otel_tables[OTEL_TABLE_COUNT];   /* the OTLP sink's targets, referenced */
+  struct engine *engine;                      /* set once recovered; buffered inserts and metrics */
 };
 
 static bool path_is(const struct http_request *req, const char *path) { return slice_eq_cstr(req->head.path, path); }
@@ -376,10 +390,10 @@ static void otel_tables_release(struct server_ctx *ctx)
   }
 }
 
-/* One engine_insert per non-empty table: each table's parts are published
- * at once and after they are fsynced; the tables of one request are not
- * published together (a failure can leave spans without their
- * otel_traces_trace_id_ts rows). The blocks carry TenantId already. */
+/* Every table of a request in one buffered insert: acknowledged once its
+ * write-ahead log record is durable, so the spans and their
+ * otel_traces_trace_id_ts rows survive a crash together. The blocks carry
+ * TenantId already. */
 static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tenant, const struct otlp_batch *batch,
                             struct error *err)
 {
@@ -390,26 +404,92 @@ static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tena
     error_set(err, ERR_ABORTED, "server is shutting down");
     return OTLP_SINK_UNAVAILABLE;
   }
-  for (int t = 0; t < OTEL_TABLE_COUNT; t++) {
-    const struct block *b = batch->blocks[t];
-    if (!b || b->rows == 0)
-      continue;
-    if (engine_insert(ctx->otel_tables[t], b, NULL, NULL, err) != 0) {
-      error_prefix(err, "otel.%s: ", otel_table_name((enum otel_table)t));
-      switch (err->code) {
-      case ERR_TOO_MANY_PARTS:
-      case ERR_MEMORY_LIMIT_EXCEEDED:
-        return OTLP_SINK_SATURATED;
-      case ERR_ABORTED:
-      case ERR_NOT_ENOUGH_SPACE:
-        return OTLP_SINK_UNAVAILABLE;
-      default:
-        log_error("OTLP insert failed: %s", err->message);
-        return OTLP_SINK_FAILED;
-      }
-    }
+  struct engine_buffered_rows items[OTEL_TABLE_COUNT];
+  uint32_t n = 0;
+  for (int t = 0; t < OTEL_TABLE_COUNT; t++)
+    if (batch->blocks[t] && batch->blocks[t]->rows)
+      items[n++] = (struct engine_buffered_rows){ ctx->otel_tables[t], batch->blocks[t] };
+  if (engine_insert_buffered(ctx->engine, items, n, err) == 0)
+    return OTLP_SINK_OK;
+  switch (err->code) {
+  case ERR_TOO_MANY_PARTS:
+  case ERR_MEMORY_LIMIT_EXCEEDED:
+    return OTLP_SINK_SATURATED;
+  case ERR_ABORTED:
+  case ERR_NOT_ENOUGH_SPACE:
+    return OTLP_SINK_UNAVAILABLE;
+  default:
+    log_error("OTLP insert failed: %s", err->message);
+    return OTLP_SINK_FAILED;
   }
-  return OTLP_SINK_OK;
+}
+
+/* ---- ingest self-metrics ---- */
+
+static double ingest_stat(struct server_ctx *ctx, size_t offset)
+{
+  struct engine_ingest_stats st;
+  engine_get_ingest_stats(ctx->engine, &st);
+  if (offset == offsetof(struct engine_ingest_stats, wal_fsync_seconds_total))
+    return st.wal_fsync_seconds_total;
+  if (offset == offsetof(struct engine_ingest_stats, wal_fsync_seconds_max))
+    return st.wal_fsync_seconds_max;
+  uint64_t v;
+  memcpy(&v, (const char *)&st + offset, sizeof v);
+  return (double)v;
+}
+
+#define INGEST_GAUGE(field)                                                                \
+  static double gauge_##field(void *ctx)                                                   \
+  {                                                                                        \
+    return ingest_stat(ctx, offsetof(struct engine_ingest_stats, field));                  \
+  }
+INGEST_GAUGE(pending_rows)
+INGEST_GAUGE(pending_bytes)
+INGEST_GAUGE(flushes)
+INGEST_GAUGE(flushed_rows)
+INGEST_GAUGE(flush_failures)
+INGEST_GAUGE(wal_records)
+INGEST_GAUGE(wal_bytes)
+INGEST_GAUGE(wal_fsyncs)
+INGEST_GAUGE(wal_segments)
+INGEST_GAUGE(wal_fsync_seconds_total)
+INGEST_GAUGE(wal_fsync_seconds_max)
+
+static void ingest_metrics_register(struct server_ctx *ctx)
+{
+  static const struct {
+    const char *name;
+    double (*fn)(void *);
+    const char *help;
+  } gauges[] = {
+    { "spanhouse_memtable_rows", gauge_pending_rows, "Rows acknowledged and not yet written to parts." },
+    { "spanhouse_memtable_bytes", gauge_pending_bytes, "Bytes of rows acknowledged and not yet in parts." },
+    { "spanhouse_memtable_flushes_total", gauge_flushes, "Memtable flushes to parts." },
+    { "spanhouse_memtable_flushed_rows_total", gauge_flushed_rows, "Rows written to parts by memtable flushes." },
+    { "spanhouse_memtable_flush_failures_total", gauge_flush_failures, "Failed memtable flushes (retried)." },
+    { "spanhouse_wal_records_total", gauge_wal_records, "Write-ahead log records appended." },
+    { "spanhouse_wal_bytes_total", gauge_wal_bytes, "Write-ahead log bytes written." },
+    { "spanhouse_wal_fsyncs_total", gauge_wal_fsyncs, "Write-ahead log fdatasync calls (group commits)." },
+    { "spanhouse_wal_segments", gauge_wal_segments, "Write-ahead log segment files on disk." },
+    { "spanhouse_wal_fsync_seconds_total", gauge_wal_fsync_seconds_total, "Time spent in WAL fdatasync." },
+    { "spanhouse_wal_fsync_seconds_max", gauge_wal_fsync_seconds_max, "Longest WAL fdatasync." },
+  };
+  for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
+    metrics_gauge_fn(ctx->metrics, gauges[i].name, "", gauges[i].help, gauges[i].fn, ctx);
+}
+
+static int wal_sync_parse(const char *s, enum engine_wal_sync *out)
+{
+  if (strcmp(s, "fsync") == 0)
+    *out = ENGINE_WAL_FSYNC;
+  else if (strcmp(s, "batch") == 0)
+    *out = ENGINE_WAL_BATCH;
+  else if (strcmp(s, "none") == 0)
+    *out = ENGINE_WAL_NONE;
+  else
+    return -1;
+  return 0;
 }
 
 static int run_server(struct server_ctx *ctx)
@@ -467,7 +547,17 @@ static int run_server(struct server_ctx *ctx)
   /* Tables: the engine owns the data directory; the SQL layer re-attaches
    * every table from its stored DDL before the first request. */
   struct engine *engine = NULL;
-  if (engine_open(o->data_dir, NULL, &engine, &err) != 0) {
+  struct engine_options eo = {
+    .memtable_flush_bytes = (uint64_t)o->memtable_flush_bytes,
+    .memtable_flush_ms = (uint32_t)o->memtable_flush_ms,
+    .memtable_max_bytes = (uint64_t)o->memtable_max_bytes,
+  };
+  if (wal_sync_parse(o->wal_sync, &eo.wal_sync) != 0) {
+    log_error("wal-sync: '%s' is not fsync, batch or none", o->wal_sync);
+    rc = 1;
+    goto out_metrics;
+  }
+  if (engine_open(o->data_dir, &eo, &engine, &err) != 0) {
     log_error("cannot open the data directory %s: %s", o->data_dir, err.message);
     rc = 1;
     goto out_metrics;
@@ -482,6 +572,14 @@ static int run_server(struct server_ctx *ctx)
     rc = 1;
     goto out_engine;
   }
+  /* every table is attached: put back what the last run acknowledged */
+  if (engine_wal_recover(engine, NULL, &err) != 0) {
+    log_error("cannot recover the write-ahead log: %s", err.message);
+    rc = 1;
+    goto out_engine;
+  }
+  ctx->engine = engine;
+  ingest_metrics_register(ctx);
 
   struct http_server_config hc = {
     .name = "http",
@@ -571,6 +669,7 @@ out_engine:
   otel_tables_release(ctx);
   /* after the HTTP server: no request holds a table, snapshot or scan */
   ctx->query.engine = NULL;
+  ctx->engine = NULL;
   engine_close(engine);
 out_metrics:
   metrics_destroy(ctx->metrics);

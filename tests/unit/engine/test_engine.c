@@ -1317,29 +1317,221 @@ static void test_background_merges(void)
 
 /* ---- crash test ---- */
 
+/* ---- buffered inserts: memtable + write-ahead log ---- */
+
+static int keep_value_below_50(void *ctx, const struct block *rows, uint8_t *keep, struct error *e)
+{
+  (void)ctx;
+  (void)e;
+  for (uint32_t r = 0; r < rows->rows; r++)
+    keep[r] = column_get_i64(rows->columns[0], r) < 50;
+  return 0;
+}
+
+static int insert_buffered_rows(struct engine *e, struct engine_table *t, uint64_t first_id, uint32_t n)
+{
+  struct row *rows = calloc(n, sizeof *rows);
+  for (uint32_t i = 0; i < n; i++)
+    rows[i] = gen_row(first_id + i, (int)(i % 2));
+  struct arena a;
+  arena_init(&a, 0);
+  struct engine_buffered_rows item = { t, make_block(&a, rows, n) };
+  error_clear(&err);
+  int rc = engine_insert_buffered(e, &item, 1, &err);
+  arena_destroy(&a);
+  free(rows);
+  return rc;
+}
+
+static struct engine *open_buffered(const char *dir, uint64_t max_bytes)
+{
+  struct engine_options o = { .no_background_merges = true, .memtable_flush_ms = 600000,
+                              .memtable_max_bytes = max_bytes };
+  struct engine *e;
+  OK(engine_open(dir, &o, &e, &err));
+  return e;
+}
+
+static struct engine_table *reattach(struct engine *e, const char *name, enum table_kind kind)
+{
+  struct engine_table *t;
+  OK(engine_table_get(e, "test", name, &t, &err));
+  int64_t id = engine_table_id(t);
+  engine_table_unref(t);
+  struct table_def def = make_def(kind, 8);
+  OK(engine_table_attach(e, id, &def, &t, &err));
+  return t;
+}
+
+static void test_buffered_insert(void)
+{
+  const char *dir0 = fresh_dir("buffered");
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s", dir0);
+  struct engine *e = open_buffered(dir, 0);
+  struct engine_table *t = create_table(e, "buf", TABLE_MERGE_TREE, 8);
+  CHECK_EQ_INT(insert_buffered_rows(e, t, 1, 10), ERR_ABORTED);   /* before recovery */
+  OK(engine_wal_recover(e, NULL, &err));
+
+  /* acknowledged rows are visible at once, from the memtable */
+  OK(insert_buffered_rows(e, t, 1000, 100));
+  OK(insert_buffered_rows(e, t, 2000, 100));
+  OK(insert_buffered_rows(e, t, 3000, 100));
+  struct engine_snapshot *before;
+  OK(engine_snapshot(t, &before, &err));
+  CHECK_EQ_INT(engine_snapshot_part_count(before), 0);
+  CHECK_EQ_INT(engine_snapshot_rows(before), 300);
+  struct scan_out o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 300);
+  free(o.ids);
+
+  /* virtual columns and PREWHERE over memtable rows */
+  static const char *vnames[] = { "id", "_part", "_partition_id", "d" };
+  static const char *pre[] = { "value" };
+  struct engine_scan_request vreq = { .column_count = 4, .columns = vnames, .prewhere_column_count = 1,
+                                      .prewhere_columns = pre, .row_filter = keep_value_below_50 };
+  struct engine_scan *sc;
+  OK(engine_scan_open(before, &vreq, &sc, &err));
+  uint64_t kept = 0, bad_part = 0, bad_pid = 0;
+  struct block *b;
+  for (;;) {
+    OK(engine_scan_next(sc, 0, &b, &err));
+    if (!b)
+      break;
+    for (uint32_t r = 0; r < b->rows; r++) {
+      kept++;
+      struct slice part = column_get_bytes(b->columns[1], r), pid = column_get_bytes(b->columns[2], r);
+      char want[16];
+      snprintf(want, sizeof want, "%u", ym_of_days((int64_t)column_get_u64(b->columns[3], r)));
+      bad_part += !slice_eq_cstr(part, "memtable");
+      bad_pid += !slice_eq_cstr(pid, want);
+      CHECK(column_get_u64(b->columns[0], r) % 1000 < 50);
+    }
+  }
+  engine_scan_close(sc);
+  CHECK_EQ_INT(kept, 150);   /* value = id % 1000 < 50 */
+  CHECK_EQ_INT(bad_part, 0);
+  CHECK_EQ_INT(bad_pid, 0);
+
+  /* a flush turns the memtable into parts; the older snapshot still reads its chunks */
+  OK(engine_table_flush(t, &err));
+  CHECK_EQ_INT(t->mem.n, 0);
+  struct engine_snapshot *after;
+  OK(engine_snapshot(t, &after, &err));
+  CHECK_EQ_INT(engine_snapshot_part_count(after), 2);   /* one per month */
+  CHECK_EQ_INT(engine_snapshot_rows(after), 300);
+  engine_snapshot_release(after);
+  CHECK_EQ_INT(engine_snapshot_rows(before), 300);
+  engine_snapshot_release(before);
+  o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 300);
+  qsort(o.ids, o.nids, sizeof *o.ids, cmp_u64);
+  for (uint32_t i = 1; i < o.nids; i++)
+    CHECK(o.ids[i] != o.ids[i - 1]);
+  free(o.ids);
+
+  /* DROP PARTITION sees memtable rows; TRUNCATE forgets them for good */
+  OK(insert_buffered_rows(e, t, 4000, 40));
+  struct arena a;
+  arena_init(&a, 0);
+  struct column *month = column_create(&a, datatype_simple(TYPE_UINT32), 1);
+  column_append_u64(month, 202401);
+  const char *pid;
+  OK(engine_partition_id(t, (const struct column *const *)&month, 1, &a, &pid, &err));
+  OK(engine_table_drop_partition(t, pid, &err));
+  arena_destroy(&a);
+  o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 170);   /* the February halves of 340 rows */
+  free(o.ids);
+  OK(insert_buffered_rows(e, t, 5000, 30));
+  OK(engine_table_truncate(t, &err));
+  o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 0);
+  free(o.ids);
+
+  /* rows left in the memtable at close are flushed; the log's torn tail is ignored */
+  OK(insert_buffered_rows(e, t, 6000, 25));
+  engine_table_unref(t);
+  engine_close(e);
+  char wal[600];
+  snprintf(wal, sizeof wal, "%s/wal", dir);
+  CHECK_EQ_INT(count_files(wal, NULL), 1);
+  DIR *wd = opendir(wal);
+  struct dirent *de;
+  char seg[900] = "";
+  while (wd && (de = readdir(wd)) != NULL)
+    if (de->d_name[0] != '.')
+      snprintf(seg, sizeof seg, "%s/%s", wal, de->d_name);
+  if (wd)
+    closedir(wd);
+  FILE *f = fopen(seg, "ab");
+  REQUIRE(f != NULL);
+  fwrite("SHWL\x10\x00\x00\x00torn", 1, 12, f);
+  fclose(f);
+  e = open_buffered(dir, 0);
+  t = reattach(e, "buf", TABLE_MERGE_TREE);
+  uint64_t replayed = 99;
+  OK(engine_wal_recover(e, &replayed, &err));
+  CHECK_EQ_INT(replayed, 0);
+  o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 25);
+  free(o.ids);
+
+  /* over the memory budget: a retryable error, nothing visible */
+  engine_table_unref(t);
+  engine_close(e);
+  e = open_buffered(dir, 1024);
+  t = reattach(e, "buf", TABLE_MERGE_TREE);
+  OK(engine_wal_recover(e, NULL, &err));
+  CHECK_EQ_INT(insert_buffered_rows(e, t, 7000, 200), ERR_MEMORY_LIMIT_EXCEEDED);
+  o = scan_all(t, NULL, NULL);
+  CHECK_EQ_INT(o.rows, 25);
+  free(o.ids);
+
+  /* Replacing tables take the synchronous path: their rows are in a part at once */
+  struct engine_table *rt = create_table(e, "buf_replacing", TABLE_REPLACING_MERGE_TREE, 8);
+  engine_table_unref(t);
+  engine_table_unref(rt);
+  engine_close(e);
+  e = open_buffered(dir, 0);
+  rt = reattach(e, "buf_replacing", TABLE_REPLACING_MERGE_TREE);
+  OK(engine_wal_recover(e, NULL, &err));
+  OK(insert_buffered_rows(e, rt, 1, 20));
+  CHECK_EQ_INT(rt->mem.n, 0);
+  CHECK_EQ_INT(rt->nparts, 2);
+  engine_table_unref(rt);
+  engine_close(e);
+}
+
 enum { CRASH_ROWS = 40, CRASH_RUNS = 10 };
 
 struct crash_arg {
   const char *dir;
   uint64_t start;
   int fd;
+  bool buffered;                     /* engine_insert_buffered (write-ahead log + memtable) */
 };
 
-static void crash_child(const char *dir, uint64_t start, int fd);
+static void crash_child(const struct crash_arg *ca);
 
 /* The forked child works in a new thread: the main thread's io_uring ring
  * (thread-local, created before the fork) is shared with the parent. */
 static void *crash_thread(void *arg)
 {
   struct crash_arg *ca = arg;
-  crash_child(ca->dir, ca->start, ca->fd);
+  crash_child(ca);
   return NULL;
 }
 
-static void crash_child(const char *dir, uint64_t start, int fd)
+static void crash_child(const struct crash_arg *ca)
 {
+  const char *dir = ca->dir;
+  uint64_t start = ca->start;
+  int fd = ca->fd;
   log_set_level(LOG_ERROR);
-  struct engine_options o = { .merge_threads = 2, .parts_to_throw_insert = 100000, .parts_to_delay_insert = 100000 };
+  /* buffered: tiny memtables, so flushes and merges run while it inserts */
+  struct engine_options o = { .merge_threads = 2, .parts_to_throw_insert = 100000, .parts_to_delay_insert = 100000,
+                              .memtable_flush_rows = 5 * CRASH_ROWS, .memtable_flush_ms = 20 };
   struct engine *e;
   struct error e2;
   if (engine_open(dir, &o, &e, &e2) != 0) {
@@ -1362,6 +1554,10 @@ static void crash_child(const char *dir, uint64_t start, int fd)
     fprintf(stderr, "child: %s\n", e2.message);
     _exit(6);
   }
+  if (ca->buffered && engine_wal_recover(e, NULL, &e2) != 0) {
+    fprintf(stderr, "child: %s\n", e2.message);
+    _exit(9);
+  }
   for (uint64_t k = start;; k++) {
     struct row rows[CRASH_ROWS];
     for (int i = 0; i < CRASH_ROWS; i++)
@@ -1369,7 +1565,8 @@ static void crash_child(const char *dir, uint64_t start, int fd)
     struct arena a;
     arena_init(&a, 0);
     struct block *b = make_block(&a, rows, CRASH_ROWS);
-    if (engine_insert(t, b, NULL, NULL, &e2) != 0) {
+    struct engine_buffered_rows item = { t, b };
+    if ((ca->buffered ? engine_insert_buffered(e, &item, 1, &e2) : engine_insert(t, b, NULL, NULL, &e2)) != 0) {
       fprintf(stderr, "child insert: %s\n", e2.message);
       _exit(4);
     }
@@ -1413,9 +1610,9 @@ static void verify_part_file(const char *path)
   arena_destroy(&a);
 }
 
-static void test_crash(void)
+static void test_crash(bool buffered)
 {
-  const char *dir0 = fresh_dir("crash");
+  const char *dir0 = fresh_dir(buffered ? "crash_buffered" : "crash");
   char dir[512];
   snprintf(dir, sizeof dir, "%s", dir0);
   uint8_t *acked = calloc(1 << 16, 1);
@@ -1429,7 +1626,7 @@ static void test_crash(void)
     if (pid == 0) {
       close(p[0]);
       rng ^= (uint64_t)run * 0x1234567;
-      struct crash_arg ca = { dir, start, p[1] };
+      struct crash_arg ca = { dir, start, p[1], buffered };
       pthread_t th;
       if (pthread_create(&th, NULL, crash_thread, &ca) != 0)
         _exit(8);
@@ -1485,6 +1682,10 @@ static void test_crash(void)
   struct table_def def = make_def(TABLE_MERGE_TREE, 8);
   engine_table_unref(t);
   OK(engine_table_attach(e, engine_table_id(t), &def, &t, &err));
+  if (buffered) {
+    OK(engine_wal_recover(e, NULL, &err));
+    OK(engine_table_flush(t, &err));   /* then every part below is checked too */
+  }
   struct scan_out o = scan_all(t, NULL, NULL);
   qsort(o.ids, o.nids, sizeof *o.ids, cmp_u64);
   bool dup = false;
@@ -1503,8 +1704,8 @@ static void test_crash(void)
   }
   CHECK_EQ_INT(missing, 0);
   CHECK_EQ_INT(partial, 0);
-  fprintf(stderr, "crash test: %" PRIu64 " acknowledged inserts over %d kills, %u rows present\n", acks,
-          CRASH_RUNS, o.nids);
+  fprintf(stderr, "crash test%s: %" PRIu64 " acknowledged inserts over %d kills, %u rows present\n",
+          buffered ? " (buffered)" : "", acks, CRASH_RUNS, o.nids);
   free(o.ids);
   free(per);
   free(acked);
@@ -1543,7 +1744,9 @@ int main(void)
   test_ddl();
   test_reconcile();
   test_background_merges();
-  test_crash();
+  test_buffered_insert();
+  test_crash(false);
+  test_crash(true);
   if (!test_failures)
     remove_tree(root);
   else
