@@ -99,8 +99,9 @@ struct otlp_endpoint;
 /* What a sink answers; see docs/otlp.md for the statuses each becomes. */
 enum otlp_sink_result {
   OTLP_SINK_OK = 0,
-  OTLP_SINK_SATURATED,              /* over a memory/queue budget: retry later (HTTP 429 + Retry-After, gRPC UNAVAILABLE) */
-  OTLP_SINK_UNAVAILABLE,            /* stopping, storage down (HTTP 503 + Retry-After, gRPC UNAVAILABLE) */
+  OTLP_SINK_SATURATED,              /* over a memory/queue budget: retry later (HTTP 429 + Retry-After
+                                       and a RetryInfo detail, gRPC UNAVAILABLE) */
+  OTLP_SINK_UNAVAILABLE,            /* stopping, storage down (HTTP 503 as 429, gRPC UNAVAILABLE) */
   OTLP_SINK_FAILED,                 /* anything else (HTTP 500, gRPC INTERNAL); err says why */
 };
 
@@ -135,6 +136,7 @@ struct otlp_endpoint_config {
 
 enum { OTLP_HTTP_BODY_BYTES_DEFAULT = 20 * 1024 * 1024 };   /* the Collector's max_request_body_size */
 enum { OTLP_TENANT_BYTES_MAX = 150 };                        /* as Mimir/Loki/Tempo tenant ids */
+enum { OTLP_METRIC_TENANTS_MAX = 1000 };     /* tenants with their own /metrics label; the rest are "<other>" */
 
 /* Copies the config (keys included). Returns 0 or ERR_BAD_ARGUMENTS (no
  * sink, an empty key, an invalid tenant name). */

@@ -4,6 +4,7 @@
 #ifndef SPANHOUSE_INGEST_INGEST_INT_H
 #define SPANHOUSE_INGEST_INGEST_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -297,7 +298,7 @@ enum otlp_outcome {
   OTLP_OUTCOME_OK,                  /* batch stored (maybe with rejected items) */
   OTLP_OUTCOME_BAD_REQUEST,         /* undecodable body (400 / INVALID_ARGUMENT) */
   OTLP_OUTCOME_UNAUTHENTICATED,     /* missing or unknown API key (401 / UNAUTHENTICATED) */
-  OTLP_OUTCOME_SATURATED,           /* sink over budget (429 / UNAVAILABLE) */
+  OTLP_OUTCOME_SATURATED,           /* sink over budget (429 + RetryInfo / UNAVAILABLE) */
   OTLP_OUTCOME_UNAVAILABLE,         /* sink unavailable (503 / UNAVAILABLE) */
   OTLP_OUTCOME_FAILED,              /* sink failed (500 / INTERNAL) */
   OTLP_OUTCOME_TOO_LARGE,           /* body over the limit (413; gRPC limits are the server's) */
@@ -311,6 +312,21 @@ struct otlp_counters {
   struct metric_counter *rejected;                   /* ... rejected as invalid (partial success) */
   struct metric_counter *failed[OTLP_OUTCOME_COUNT]; /* requests per failing outcome */
 };
+
+/* Items per tenant and signal: spanhouse_otlp_tenant_items_{received,accepted,refused}_total. */
+struct otlp_tenant_counters {
+  struct metric_counter *received;                   /* items in well-formed requests */
+  struct metric_counter *accepted;                   /* ... stored */
+  struct metric_counter *refused;                    /* ... not stored: invalid, or the sink refused the request */
+};
+
+/* One tenant's label, in the endpoint's open-addressing table. */
+struct otlp_tenant_slot {
+  char *tenant;                                      /* own copy; NULL = free slot */
+  struct otlp_tenant_counters by_signal[3];          /* registered on first use */
+};
+
+enum { OTLP_TENANT_SLOTS = 2048 };                   /* power of two, over 2 x OTLP_METRIC_TENANTS_MAX */
 
 struct otlp_grpc_method {
   struct otlp_endpoint *ep;
@@ -326,6 +342,11 @@ struct otlp_endpoint {
   char retry_after[16];             /* the same as header text */
   struct otlp_counters counters[OTLP_TRANSPORT_COUNT][3];
   struct otlp_grpc_method grpc_methods[3];
+  struct metrics *metrics;          /* NULL: no per-tenant counters */
+  pthread_mutex_t tenant_lock;      /* guards tenant_slots, tenant_count and other */
+  struct otlp_tenant_slot *tenant_slots;             /* OTLP_TENANT_SLOTS entries, or NULL */
+  size_t tenant_count;              /* labelled tenants, at most OTLP_METRIC_TENANTS_MAX */
+  struct otlp_tenant_counters other[3];              /* tenant="<other>": every tenant past the cap */
 };
 
 /* The tenant for a request into tenant[] (NUL-terminated): see
@@ -342,7 +363,14 @@ int otlp_endpoint_export(struct otlp_endpoint *ep, enum otlp_transport transport
 /* Counts a request that failed before export (auth, size, media type). */
 void otlp_endpoint_count_failure(struct otlp_endpoint *ep, enum otlp_transport transport, enum otlp_signal signal,
                                  int outcome);
-/* A google.rpc.Status message {code, message} in the encoding (OTLP/HTTP error bodies). */
-void otlp_status_encode(enum otlp_encoding encoding, int grpc_code, const char *message, struct buf *out);
+/* A google.rpc.Status message {code, message} in the encoding (OTLP/HTTP
+ * error bodies). retry_delay_s > 0 adds one detail, a google.rpc.RetryInfo
+ * {retry_delay: that many seconds} packed in a google.protobuf.Any, which is
+ * how OTLP and gRPC servers tell clients when to retry. */
+void otlp_status_encode(enum otlp_encoding encoding, int grpc_code, const char *message, uint32_t retry_delay_s,
+                        struct buf *out);
+/* The same Status (protobuf) as the value of the grpc-status-details-bin
+ * trailer: base64 without padding, as gRPC sends -bin metadata. */
+void otlp_status_details_bin(int grpc_code, const char *message, uint32_t retry_delay_s, struct buf *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* What OTLP/HTTP and OTLP/gRPC share: the endpoint object (config copy,
- * counters), tenant resolution from X-Scope-OrgID or API keys, decode →
- * sink, and google.rpc.Status bodies. Transports only map outcomes onto
+ * counters, per-tenant counters), tenant resolution from X-Scope-OrgID or
+ * API keys, decode → sink, and google.rpc.Status bodies (with RetryInfo when
+ * the client should come back later). Transports only map outcomes onto
  * their statuses. Rules: docs/otlp.md. */
 #include "ingest/ingest_int.h"
 
@@ -82,6 +83,10 @@ int otlp_endpoint_create(struct otlp_endpoint **out, const struct otlp_endpoint_
   }
   for (int s = 0; s < 3; s++)
     ep->grpc_methods[s] = (struct otlp_grpc_method){ ep, (enum otlp_signal)s };
+  ep->metrics = cfg->metrics;
+  pthread_mutex_init(&ep->tenant_lock, NULL);
+  if (cfg->metrics)
+    ep->tenant_slots = mem_calloc(OTLP_TENANT_SLOTS, sizeof *ep->tenant_slots);
   *out = ep;
   return 0;
 }
@@ -95,7 +100,65 @@ void otlp_endpoint_destroy(struct otlp_endpoint *ep)
     mem_free((void *)ep->keys[i].tenant);
   }
   mem_free(ep->keys);
+  if (ep->tenant_slots) {
+    for (size_t i = 0; i < OTLP_TENANT_SLOTS; i++)
+      mem_free(ep->tenant_slots[i].tenant);
+    mem_free(ep->tenant_slots);
+  }
+  pthread_mutex_destroy(&ep->tenant_lock);
   mem_free(ep);
+}
+
+/* Registers the three item counters of one tenant label and signal. */
+static void tenant_counters_register(struct otlp_endpoint *ep, const char *label, enum otlp_signal signal,
+                                     struct otlp_tenant_counters *c)
+{
+  char labels[OTLP_TENANT_BYTES_MAX + 48];
+  snprintf(labels, sizeof labels, "tenant=\"%s\",signal=\"%s\"", label, signal_names[signal]);
+  c->received = metrics_counter(ep->metrics, "spanhouse_otlp_tenant_items_received_total", labels,
+                                "spans, log records or metric data points in well-formed OTLP requests, per tenant");
+  c->accepted = metrics_counter(ep->metrics, "spanhouse_otlp_tenant_items_accepted_total", labels,
+                                "spans, log records or metric data points stored, per tenant");
+  c->refused = metrics_counter(ep->metrics, "spanhouse_otlp_tenant_items_refused_total", labels,
+                               "spans, log records or metric data points received but not stored "
+                               "(invalid, or the request failed), per tenant");
+}
+
+/* The counters of a tenant and signal: the tenant's own label for the
+ * first OTLP_METRIC_TENANTS_MAX tenants seen, "<other>" (not a valid tenant
+ * id, so it cannot collide) for the rest, which keeps /metrics bounded.
+ * Registers on first use. Any thread; the lock is held for a hash probe. */
+static struct otlp_tenant_counters tenant_counters(struct otlp_endpoint *ep, const char *tenant,
+                                                   enum otlp_signal signal)
+{
+  size_t n = strlen(tenant);
+  uint32_t h = 2166136261u;                       /* FNV-1a */
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (uint8_t)tenant[i]) * 16777619u;
+  pthread_mutex_lock(&ep->tenant_lock);
+  struct otlp_tenant_counters *c = NULL;
+  for (size_t i = h & (OTLP_TENANT_SLOTS - 1);; i = (i + 1) & (OTLP_TENANT_SLOTS - 1)) {
+    struct otlp_tenant_slot *slot = &ep->tenant_slots[i];
+    if (slot->tenant && strcmp(slot->tenant, tenant) == 0) {
+      c = &slot->by_signal[signal];
+      break;
+    }
+    if (!slot->tenant) {
+      if (ep->tenant_count < OTLP_METRIC_TENANTS_MAX) {
+        slot->tenant = mem_strdup(tenant);
+        ep->tenant_count++;
+        c = &slot->by_signal[signal];
+      }
+      break;
+    }
+  }
+  if (!c)
+    c = &ep->other[signal];
+  if (!c->received)
+    tenant_counters_register(ep, c == &ep->other[signal] ? "<other>" : tenant, signal, c);
+  struct otlp_tenant_counters copy = *c;
+  pthread_mutex_unlock(&ep->tenant_lock);
+  return copy;
 }
 
 /* Compares without an early exit on the first differing byte, so the time
@@ -187,6 +250,16 @@ int otlp_endpoint_export(struct otlp_endpoint *ep, enum otlp_transport transport
     if (outcome != OTLP_OUTCOME_OK && !err->message[0])
       error_set(err, ERR_LOGICAL_ERROR, "storing the batch failed");
   }
+  if (ep->tenant_slots) {
+    struct otlp_tenant_counters tc = tenant_counters(ep, tenant, signal);
+    metric_add(tc.received, batch->accepted + batch->rejected);
+    if (outcome == OTLP_OUTCOME_OK) {
+      metric_add(tc.accepted, batch->accepted);
+      metric_add(tc.refused, batch->rejected);
+    } else {
+      metric_add(tc.refused, batch->accepted + batch->rejected);
+    }
+  }
 out:
   if (outcome == OTLP_OUTCOME_OK) {
     metric_add(c->accepted, batch->accepted);
@@ -197,31 +270,80 @@ out:
   return outcome;
 }
 
-/* google.rpc.Status: code = 1 (int32), message = 2 (string), details = 3 (none here). */
-void otlp_status_encode(enum otlp_encoding encoding, int grpc_code, const char *message, struct buf *out)
+/* google.rpc.Status (google/rpc/status.proto): code = 1 (int32), message =
+ * 2 (string), details = 3 (repeated google.protobuf.Any: type_url = 1,
+ * value = 2). google.rpc.RetryInfo: retry_delay = 1 (google.protobuf.Duration:
+ * seconds = 1, nanos = 2). */
+#define RETRY_INFO_TYPE_URL "type.googleapis.com/google.rpc.RetryInfo"
+
+static void pb_varint(struct buf *out, uint64_t v)
 {
-  size_t n = strlen(message);
+  uint8_t tmp[10];
+  size_t k = 0;
+  while (v >= 0x80) {
+    tmp[k++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  tmp[k++] = (uint8_t)v;
+  buf_append(out, tmp, k);
+}
+
+/* A length-delimited field: tag, length, bytes. */
+static void pb_bytes(struct buf *out, uint32_t field, const void *p, size_t n)
+{
+  pb_varint(out, (uint64_t)field << 3 | 2);
+  pb_varint(out, n);
+  buf_append(out, p, n);
+}
+
+static void status_encode_protobuf(int grpc_code, const char *message, uint32_t retry_delay_s, struct buf *out)
+{
+  if (grpc_code) {
+    pb_varint(out, 1 << 3 | 0);
+    pb_varint(out, (uint64_t)(int64_t)grpc_code);    /* int32: negative values sign-extend */
+  }
+  if (message[0])
+    pb_bytes(out, 2, message, strlen(message));
+  if (retry_delay_s) {
+    struct buf dur, info, any;
+    buf_init(&dur);
+    buf_init(&info);
+    buf_init(&any);
+    pb_varint(&dur, 1 << 3 | 0);                     /* Duration.seconds */
+    pb_varint(&dur, retry_delay_s);
+    pb_bytes(&info, 1, dur.data, dur.len);           /* RetryInfo.retry_delay */
+    pb_bytes(&any, 1, RETRY_INFO_TYPE_URL, sizeof RETRY_INFO_TYPE_URL - 1);   /* Any.type_url */
+    pb_bytes(&any, 2, info.data, info.len);          /* Any.value */
+    pb_bytes(out, 3, any.data, any.len);             /* Status.details */
+    buf_free(&any);
+    buf_free(&info);
+    buf_free(&dur);
+  }
+}
+
+void otlp_status_encode(enum otlp_encoding encoding, int grpc_code, const char *message, uint32_t retry_delay_s,
+                        struct buf *out)
+{
   if (encoding == OTLP_JSON) {
     buf_printf(out, "{\"code\":%d,\"message\":", grpc_code);
-    text_json_string(out, message, n);
+    text_json_string(out, message, strlen(message));
+    if (retry_delay_s)                               /* proto3 JSON: Any gets "@type", Duration is "<s>s" */
+      buf_printf(out, ",\"details\":[{\"@type\":\"" RETRY_INFO_TYPE_URL "\",\"retryDelay\":\"%us\"}]",
+                 retry_delay_s);
     buf_append_char(out, '}');
     return;
   }
-  uint8_t tmp[16];
-  size_t k = 0;
-  if (grpc_code) {
-    tmp[k++] = 0x08;
-    tmp[k++] = (uint8_t)(grpc_code & 0x7f);          /* codes are 0..16: one varint byte */
-  }
-  if (n) {
-    tmp[k++] = 0x12;
-    uint64_t v = n;
-    while (v >= 0x80) {
-      tmp[k++] = (uint8_t)(v | 0x80);
-      v >>= 7;
-    }
-    tmp[k++] = (uint8_t)v;
-  }
-  buf_append(out, tmp, k);
-  buf_append(out, message, n);
+  status_encode_protobuf(grpc_code, message, retry_delay_s, out);
+}
+
+void otlp_status_details_bin(int grpc_code, const char *message, uint32_t retry_delay_s, struct buf *out)
+{
+  struct buf pb;
+  buf_init(&pb);
+  status_encode_protobuf(grpc_code, message, retry_delay_s, &pb);
+  size_t start = out->len;
+  text_base64(out, (const uint8_t *)pb.data, pb.len);
+  while (out->len > start && out->data[out->len - 1] == '=')   /* gRPC -bin values go unpadded */
+    out->len--;
+  buf_free(&pb);
 }

@@ -4,9 +4,16 @@
  * the tenant is resolved from metadata, the protobuf decoded and the sink's
  * answer mapped onto a status:
  *   undecodable → INVALID_ARGUMENT, missing/unknown key → UNAUTHENTICATED,
- *   saturated or unavailable sink → UNAVAILABLE (retryable for every OTLP
- *   client; RESOURCE_EXHAUSTED is retryable only with a RetryInfo detail,
- *   which grpc_server cannot send yet), other sink failure → INTERNAL. */
+ *   saturated or unavailable sink → UNAVAILABLE, other sink failure →
+ *   INTERNAL.
+ * Saturation is UNAVAILABLE because the OTLP specification says so ("To
+ * signal backpressure when using gRPC transport, the server SHOULD return
+ * an error with code Unavailable and MAY supply ... RetryInfo"), and every
+ * OTLP client retries it; RESOURCE_EXHAUSTED is retried only when it
+ * carries a RetryInfo detail. XXX: grpc_server cannot send trailing
+ * metadata yet; once it can, add grpc-status-details-bin from
+ * otlp_status_details_bin(UNAVAILABLE, message, ep->retry_after_s) so
+ * clients wait retry_after_s instead of their own backoff. */
 #include "ingest/ingest_int.h"
 
 #include "base/grpc_server.h"

@@ -2,7 +2,8 @@
  * with a protobuf or JSON Export*ServiceRequest, gzip bodies decoded by the
  * HTTP server. Replies in the request's encoding: the Export*ServiceResponse
  * on 200 (partial_success when items were rejected), a google.rpc.Status on
- * 4xx/5xx, Retry-After on 429/503, as the OTLP specification asks.
+ * 4xx/5xx, Retry-After (and a RetryInfo detail) on 429/503, as the OTLP
+ * specification asks.
  *
  * Checks, in order (each answers and stops):
  *   path → 404, method → 405, Content-Type → 415, tenant/key → 401 or 400,
@@ -47,15 +48,17 @@ static const char *content_type_name(enum otlp_encoding e)
   return e == OTLP_JSON ? "application/json" : "application/x-protobuf";
 }
 
-/* An error reply: a google.rpc.Status in the request's encoding. */
+/* An error reply: a google.rpc.Status in the request's encoding; on 429/503
+ * it also carries a RetryInfo detail with the Retry-After delay. */
 static void reply_status(struct otlp_endpoint *ep, struct http_response *resp, int http_status,
                          enum otlp_encoding encoding, int grpc_code, const char *message)
 {
+  bool retry = http_status == 429 || http_status == 503;
   struct buf body;
   buf_init(&body);
-  otlp_status_encode(encoding, grpc_code, message, &body);
+  otlp_status_encode(encoding, grpc_code, message, retry ? ep->retry_after_s : 0, &body);
   http_response_begin(resp, http_status, content_type_name(encoding));
-  if (http_status == 429 || http_status == 503)
+  if (retry)
     http_response_add_header(resp, "Retry-After", ep->retry_after);
   if (http_status == 401)
     http_response_add_header(resp, "WWW-Authenticate", "Bearer");

@@ -46,6 +46,8 @@ struct server_options {
   char log_level[16];
   long long max_body_bytes;           /* 0 = built-in limit */
   long max_connections;               /* 0 = built-in limit */
+  long long otlp_max_body_bytes;      /* OTLP/HTTP body, decoded; 0 = OTLP_HTTP_BODY_BYTES_DEFAULT */
+  long otlp_grpc_max_message_bytes;   /* OTLP/gRPC request message; 0 = GRPC_MESSAGE_BYTES_MAX */
   char wal_sync[16];                  /* fsync, batch or none */
   long long memtable_flush_bytes;     /* 0 = engine default */
   long memtable_flush_ms;             /* 0 = engine default */
@@ -82,6 +84,10 @@ static const struct opt_def opt_defs[] = {
   OPT_S("log-level", log_level, "error, warn, info, debug or trace (default info)"),
   OPT_LL("max-body-bytes", max_body_bytes, 0, LLONG_MAX, "largest request body, wire or decompressed (default 10 GiB)"),
   OPT_L("max-connections", max_connections, 0, 1000000, "open connections per server (default 4096)"),
+  OPT_LL("otlp-max-body-bytes", otlp_max_body_bytes, 0, LLONG_MAX,
+         "largest OTLP/HTTP body, wire or decompressed (default 20 MiB; 413 above)"),
+  OPT_L("otlp-grpc-max-message-bytes", otlp_grpc_max_message_bytes, 0, 1073741824,
+        "largest OTLP/gRPC request message (default 4 MiB; RESOURCE_EXHAUSTED above)"),
   OPT_S("wal-sync", wal_sync, "when OTLP data is acknowledged: fsync (default; after the write-ahead log is "
         "fdatasync'ed, shared by concurrent requests), batch (written to the OS, fdatasync every 100 ms) or none"),
   OPT_LL("memtable-flush-bytes", memtable_flush_bytes, 0, LLONG_MAX,
@@ -605,6 +611,7 @@ static int run_server(struct server_ctx *ctx)
     .sink = { otlp_sink_insert, ctx },
     .api_keys = o->api_keys,
     .api_key_count = o->api_key_count,
+    .max_body_bytes = (uint64_t)o->otlp_max_body_bytes,
     .metrics = ctx->metrics,
   };
   if (otlp_endpoint_create(&otlp, &oc, &err) != 0) {
@@ -627,6 +634,7 @@ static int run_server(struct server_ctx *ctx)
     .name = "otlp_grpc",
     .host = o->listen_host,
     .port = (uint16_t)o->otlp_grpc_port,
+    .max_recv_message_bytes = (uint32_t)o->otlp_grpc_max_message_bytes,
     .loop_threads = (int)o->threads,
     .max_connections = (int)o->max_connections,
     .backend = backend,

@@ -90,6 +90,7 @@ data="$SERVER_DIR/data"
 mv "$data" "$keep/data"
 rm -rf "$SERVER_DIR"
 SERVER_PID=
+: >"$log"                       # else start_server may read the old server's port
 start_server "$log" --data-dir "$keep/data"
 ports
 grep -q 'error' "$log" && { cat "$log" >&2; fail "errors after restart"; }
@@ -106,6 +107,7 @@ stop_server || fail "exit status after SIGTERM (restart)"
 cat >"$keep/keys.conf" <<CONF
 otlp_api_key = s3cret-key:keyed
 CONF
+: >"$log"
 start_server "$log" --config "$keep/keys.conf"
 ports
 body='{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"k"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"keyed","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000"}]}]}]}'
@@ -118,4 +120,73 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 expect "SELECT TenantId, SpanName, Duration FROM otel.otel_traces" "keyed	keyed	1000000"
 grep -q 's3cret' "$log" && fail "API key logged"
 stop_server || fail "exit status (API keys)"
+
+# Every field of logs and every metric kind the JS SDK can produce, through
+# each of the three exporter protocols (one tenant each): gauge, sum
+# (monotonic and not), explicit and exponential histograms. The SDK has no
+# summary instrument and attaches no exemplars (its exemplar code is not
+# wired into aggregation), so otel_metrics_summary and Exemplars.* stay empty.
+# (The log is emptied first: start_server would otherwise read the previous
+# server's port if it looks before the new process truncates the file.)
+: >"$log"
+start_server "$log"
+ports
+for p in http/protobuf http/json grpc; do
+  case $p in
+    grpc) url="http://127.0.0.1:$GRPC_OTLP" tenant=k-grpc ;;
+    http/json) url="http://127.0.0.1:$HTTP_OTLP" tenant=k-json ;;
+    *) url="http://127.0.0.1:$HTTP_OTLP" tenant=k-proto ;;
+  esac
+  send --endpoint "$url" --protocol "$p" --count 3 --metric-kinds all --resource service.name=kinds \
+    --resource deployment.environment=test --header X-Scope-OrgID=$tenant
+done
+for tenant in k-grpc k-json k-proto; do
+  w="WHERE TenantId = '$tenant'"
+  expect "SELECT SpanName, SpanKind, StatusCode, ScopeName, ScopeVersion, SpanAttributes, Events.Name, Events.Attributes,
+    ResourceAttributes['deployment.environment'] FROM otel.otel_traces $w ORDER BY SpanName" \
+"send root	Internal	Unset	spanhouse-send	1.0.0	{'test.index':'0'}	[]	[]	test
+send span 1	Internal	Unset	spanhouse-send	1.0.0	{'test.index':'1','http.method':'GET'}	['checkpoint']	[{'step':'1'}]	test
+send span 2	Internal	Unset	spanhouse-send	1.0.0	{'test.index':'2','http.method':'GET'}	['checkpoint']	[{'step':'2'}]	test"
+  # severity, body, trace context (the SDK's active span), typed attributes as text
+  expect "SELECT SeverityNumber, SeverityText, Body, TraceId, SpanId, TraceFlags, LogAttributes, ServiceName, ScopeName,
+    ScopeVersion, Timestamp > '2020-01-01' FROM otel.otel_logs $w ORDER BY Body" \
+"9	INFO	log record 0	4bf92f3577b34da6a3ce929d0e0e4736	00f067aa0ba902b7	1	{'test.index':'0','test.flag':'false','test.ratio':'0.25','test.list':'[\"a\",\"b\"]'}	kinds	spanhouse-send	1.0.0	1
+17	ERROR	log record 1	4bf92f3577b34da6a3ce929d0e0e4736	00f067aa0ba902b7	1	{'test.index':'1','test.flag':'true','test.ratio':'0.25','test.list':'[\"a\",\"b\"]'}	kinds	spanhouse-send	1.0.0	1
+9	INFO	log record 2	4bf92f3577b34da6a3ce929d0e0e4736	00f067aa0ba902b7	1	{'test.index':'2','test.flag':'false','test.ratio':'0.25','test.list':'[\"a\",\"b\"]'}	kinds	spanhouse-send	1.0.0	1"
+  expect "SELECT MetricName, Value, Attributes, ServiceName, ScopeName, StartTimeUnix <= TimeUnix
+    FROM otel.otel_metrics_gauge $w ORDER BY Value" \
+"send.gauge	0	{'test.index':'0'}	kinds	spanhouse-send	1
+send.gauge	1.5	{'test.index':'1'}	kinds	spanhouse-send	1
+send.gauge	3	{'test.index':'2'}	kinds	spanhouse-send	1"
+  # sums: cumulative (AggregationTemporality 2), monotonic counter and an up-down counter
+  expect "SELECT MetricName, MetricUnit, MetricDescription, Value, IsMonotonic, AggregationTemporality, Attributes,
+    StartTimeUnix < TimeUnix FROM otel.otel_metrics_sum $w ORDER BY MetricName, Value" \
+"send.counter	{call}	calls made	1	true	2	{'test.index':'0'}	1
+send.counter	{call}	calls made	2	true	2	{'test.index':'1'}	1
+send.counter	{call}	calls made	3	true	2	{'test.index':'2'}	1
+send.updown			-2	false	2	{}	1"
+  # bounds [1, 10, 100], values 0.5 5 5 50 500
+  expect "SELECT MetricName, MetricUnit, Count, Sum, BucketCounts, ExplicitBounds, Min, Max, AggregationTemporality,
+    Attributes FROM otel.otel_metrics_histogram $w" \
+    "send.histogram	ms	5	560.5	[1,2,1,1]	[1,10,100]	0.5	500	2	{'kind':'explicit'}"
+  # values 0 1 2 4 1024 at scale 3: zero bucket 1; 1, 2, 4, 1024 in buckets -1, 7, 15, 79
+  expect "SELECT MetricName, Count, Sum, Scale, ZeroCount, PositiveOffset, length(PositiveBucketCounts),
+    PositiveBucketCounts[1], PositiveBucketCounts[9], PositiveBucketCounts[17], PositiveBucketCounts[81],
+    NegativeBucketCounts, Min, Max, AggregationTemporality, Attributes FROM otel.otel_metrics_exp_histogram $w" \
+    "send.exp_histogram	5	1031	3	1	-1	81	1	1	1	1	[]	0	1024	2	{'kind':'exponential'}"
+done
+expect "SELECT sum(arraySum(PositiveBucketCounts)) FROM otel.otel_metrics_exp_histogram" 12
+expect "SELECT count() FROM otel.otel_metrics_summary" 0
+for t in otel_metrics_gauge otel_metrics_sum otel_metrics_histogram otel_metrics_exp_histogram; do
+  expect "SELECT sum(length(Exemplars.Value)) FROM otel.$t" 0
+done
+# per-tenant self-metrics: 3 gauge + 4 sum + 1 + 1 histogram points
+metrics_text=$(curl -sS -f "http://127.0.0.1:$SERVER_PORT/metrics") || fail "GET /metrics"
+for tenant in k-grpc k-json k-proto; do
+  for line in "accepted_total{tenant=\"$tenant\",signal=\"metrics\"} 9" "accepted_total{tenant=\"$tenant\",signal=\"logs\"} 3" \
+    "refused_total{tenant=\"$tenant\",signal=\"traces\"} 0"; do
+    grep -qxF "spanhouse_otlp_tenant_items_$line" <<<"$metrics_text" || fail "/metrics lacks spanhouse_otlp_tenant_items_$line"
+  done
+done
+stop_server || fail "exit status (metric kinds)"
 exit 0

@@ -8,6 +8,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 start_server() {
   local log=$1; shift
   local dir; dir=$(mktemp -d)
+  : >"$log"      # a reused log still names the previous server's port
   "$SPANHOUSE_BIN" server --http-port 0 --otlp-http-port 0 --otlp-grpc-port 0 --data-dir "$dir/data" --threads 2 "$@" 2>"$log" &
   SERVER_PID=$!
   SERVER_DIR=$dir

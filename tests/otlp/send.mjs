@@ -4,26 +4,48 @@
 //
 //   node send.mjs --endpoint http://127.0.0.1:4318 --protocol http/protobuf \
 //     [--signal traces|logs|metrics|all] [--count 10] [--resource service.name=checkout ...] \
-//     [--header X-Scope-OrgID=acme ...] [--compression gzip|none] [--timeout-ms 10000]
+//     [--header X-Scope-OrgID=acme ...] [--compression gzip|none] [--timeout-ms 10000] \
+//     [--metric-kinds gauge,sum,histogram,exp_histogram|all]
 //
 // --protocol: http/json, http/protobuf or grpc (endpoint is then the gRPC
 // address, e.g. http://127.0.0.1:4317). Headers go out as HTTP headers or
 // gRPC metadata (through OTEL_EXPORTER_OTLP_HEADERS, as users configure them).
+//
+// What is sent (tests/http/14_otlp_ingest.sh checks the stored values):
+//   traces: "send root" and "send span 1..N-1" (attributes test.index,
+//     http.method; event "checkpoint" {step});
+//   logs: "log record 0..N-1", INFO (9) for even and ERROR (17) for odd
+//     records, in the span context LOG_TRACE_ID/LOG_SPAN_ID (sampled), with
+//     attributes test.index, test.flag, test.ratio, test.list;
+//   metrics, per --metric-kinds (default gauge; N points unless noted):
+//     gauge      send.gauge = 1.5 * i {test.index: i}
+//     sum        send.counter = i + 1 {test.index: i} (monotonic) and
+//                send.updown = -2 (not monotonic): N + 1 points
+//     histogram  send.histogram, bounds [1, 10, 100], values 0.5 5 5 50 500: 1 point
+//     exp_histogram  send.exp_histogram, values 0 1 2 4 1024: 1 point
+//   all cumulative. The JS SDK has no summary instrument and attaches no
+//   exemplars, so neither is sent.
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, MetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, AggregationTemporality, AggregationType } from '@opentelemetry/sdk-metrics';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+
+const LOG_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const LOG_SPAN_ID = '00f067aa0ba902b7';
+const METRIC_KINDS = ['gauge', 'sum', 'histogram', 'exp_histogram'];
 
 function usage(msg) {
   if (msg) console.error(`send.mjs: ${msg}`);
   console.error('usage: node send.mjs --endpoint URL --protocol http/json|http/protobuf|grpc [--signal traces|logs|metrics|all] ' +
-    '[--count N] [--resource k=v]... [--header k=v]... [--compression gzip|none] [--timeout-ms MS]');
+    '[--count N] [--resource k=v]... [--header k=v]... [--compression gzip|none] [--timeout-ms MS] ' +
+    '[--metric-kinds gauge,sum,histogram,exp_histogram|all]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
   const o = { endpoint: '', protocol: 'http/protobuf', signal: 'all', count: 10, resource: {}, headers: {},
-              compression: 'none', timeoutMillis: 10000 };
+              compression: 'none', timeoutMillis: 10000, metricKinds: ['gauge'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
@@ -36,6 +58,7 @@ function parseArgs(argv) {
     else if (a === '--header') { const [k, x] = kv(v()); o.headers[k] = x; }
     else if (a === '--compression') o.compression = v();
     else if (a === '--timeout-ms') o.timeoutMillis = Number.parseInt(v(), 10);
+    else if (a === '--metric-kinds') { const x = v(); o.metricKinds = x === 'all' ? METRIC_KINDS : x.split(','); }
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument '${a}'`);
   }
@@ -44,6 +67,7 @@ function parseArgs(argv) {
   if (!['traces', 'logs', 'metrics', 'all'].includes(o.signal)) usage(`unknown signal '${o.signal}'`);
   if (!(o.count > 0)) usage('--count must be positive');
   if (!['gzip', 'none'].includes(o.compression)) usage(`unknown compression '${o.compression}'`);
+  for (const k of o.metricKinds) if (!METRIC_KINDS.includes(k)) usage(`unknown metric kind '${k}'`);
   return o;
 }
 
@@ -96,8 +120,16 @@ async function collectLogs(resource, n) {
   const memory = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
   const logger = provider.getLogger('spanhouse-send', '1.0.0');
-  for (let i = 0; i < n; i++)
-    logger.emit({ severityNumber: 9, severityText: 'INFO', body: `log record ${i}`, attributes: { 'test.index': i } });
+  const spanContext = { traceId: LOG_TRACE_ID, spanId: LOG_SPAN_ID, traceFlags: TraceFlags.SAMPLED };
+  const inSpan = trace.setSpanContext(context.active(), spanContext);
+  for (let i = 0; i < n; i++) {
+    const error = i % 2 === 1;
+    logger.emit({
+      severityNumber: error ? 17 : 9, severityText: error ? 'ERROR' : 'INFO', body: `log record ${i}`,
+      attributes: { 'test.index': i, 'test.flag': error, 'test.ratio': 0.25, 'test.list': ['a', 'b'] },
+      context: inSpan,
+    });
+  }
   await provider.forceFlush();
   return memory.getFinishedLogRecords();
 }
@@ -110,12 +142,37 @@ class OnDemandReader extends MetricReader {
 
 async function collectMetrics(resource, n) {
   const reader = new OnDemandReader();
-  const provider = new MeterProvider({ resource, readers: [reader] });
+  const views = [
+    { instrumentName: 'send.histogram',
+      aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10, 100] } } },
+    { instrumentName: 'send.exp_histogram',
+      aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160 } } },
+  ];
+  const provider = new MeterProvider({ resource, readers: [reader], views });
   const meter = provider.getMeter('spanhouse-send', '1.0.0');
-  // n data points: one gauge series per index.
-  const gauge = meter.createGauge('send.gauge');
-  for (let i = 0; i < n; i++)
-    gauge.record(i * 1.5, { 'test.index': i });
+  const kinds = opts.metricKinds;
+  if (kinds.includes('gauge')) {
+    // n data points: one gauge series per index.
+    const gauge = meter.createGauge('send.gauge');
+    for (let i = 0; i < n; i++)
+      gauge.record(i * 1.5, { 'test.index': i });
+  }
+  if (kinds.includes('sum')) {
+    const counter = meter.createCounter('send.counter', { unit: '{call}', description: 'calls made' });
+    for (let i = 0; i < n; i++)
+      counter.add(i + 1, { 'test.index': i });
+    meter.createUpDownCounter('send.updown').add(-2);
+  }
+  if (kinds.includes('histogram')) {
+    const histogram = meter.createHistogram('send.histogram', { unit: 'ms' });
+    for (const x of [0.5, 5, 5, 50, 500])
+      histogram.record(x, { kind: 'explicit' });
+  }
+  if (kinds.includes('exp_histogram')) {
+    const histogram = meter.createHistogram('send.exp_histogram', { unit: 'ms' });
+    for (const x of [0, 1, 2, 4, 1024])
+      histogram.record(x, { kind: 'exponential' });
+  }
   const { resourceMetrics, errors } = await reader.collect();
   if (errors.length) throw new Error(`collect: ${errors.join('; ')}`);
   return resourceMetrics;

@@ -155,7 +155,8 @@ static inline int64_t response_rejected(const char *p, size_t n, char *msg, size
   return rejected;
 }
 
-/* A google.rpc.Status in protobuf: code and message; false if malformed. */
+/* A google.rpc.Status in protobuf: code and message (details are skipped);
+ * false if malformed. */
 static inline bool status_decode(const char *p, size_t n, int *code, char *msg, size_t msg_cap)
 {
   *code = 0;
@@ -174,9 +175,13 @@ static inline bool status_decode(const char *p, size_t n, int *code, char *msg, 
     }
     if (tag == 0x08) {
       *code = (int)v;
-    } else if (tag == 0x12) {
+    } else if (tag == 0x12 || tag == 0x1a) {
       if (v > n - i)
         return false;
+      if (tag == 0x1a) {
+        i += (size_t)v;
+        continue;
+      }
       size_t k = v < msg_cap - 1 ? (size_t)v : msg_cap - 1;
       memcpy(msg, p + i, k);
       msg[k] = '\0';

@@ -318,10 +318,19 @@ static void test_errors(uint16_t port)
     test_sink_reset(&sink, cases[i].mode);
     request(port, "POST", "/v1/traces", PB, pb.data, pb.len, &r);
     check_status_proto(&r, cases[i].status, cases[i].code, cases[i].msg);
-    if (cases[i].status == 500)
+    /* Retryable answers carry a RetryInfo detail with the Retry-After delay:
+     * details[0] = Any{type_url, value = RetryInfo{retry_delay{seconds = 7}}}. */
+    static const char retry_any_tail[] = "type.googleapis.com/google.rpc.RetryInfo\x12\x04\x0a\x02\x08\x07";
+    bool has_retry = r.body.len >= sizeof retry_any_tail - 1 &&
+                     memcmp(r.body.data + r.body.len - (sizeof retry_any_tail - 1), retry_any_tail,
+                            sizeof retry_any_tail - 1) == 0;
+    if (cases[i].status == 500) {
       CHECK_EQ_STR(r.retry_after, "");
-    else
+      CHECK(!has_retry);
+    } else {
       CHECK_EQ_STR(r.retry_after, "7");
+      CHECK(has_retry);
+    }
     reply_free(&r);
     request(port, "POST", "/v1/traces", JS, j, strlen(j), &r);
     CHECK_EQ_INT(r.status, cases[i].status);
@@ -329,6 +338,8 @@ static void test_errors(uint16_t port)
     char want[64];
     snprintf(want, sizeof want, "{\"code\":%d,", cases[i].code);
     CHECK(strncmp(buf_cstr(&r.body), want, strlen(want)) == 0);
+    CHECK((strstr(buf_cstr(&r.body), ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+                  "\"retryDelay\":\"7s\"}]}") != NULL) == (cases[i].status != 500));
     reply_free(&r);
   }
   test_sink_reset(&sink, OTLP_SINK_OK);
