@@ -95,7 +95,7 @@ static const struct opt_def opt_defs[] = {
   OPT_L("memtable-flush-ms", memtable_flush_ms, 0, 86400000,
         "... or when the oldest of them is this old (default 2000)"),
   OPT_LL("memtable-max-bytes", memtable_max_bytes, 0, LLONG_MAX,
-         "buffered rows of all tables; above it OTLP answers 429 / RESOURCE_EXHAUSTED (default 256 MiB)"),
+         "buffered rows of all tables; above it OTLP answers 429 / UNAVAILABLE (default 256 MiB)"),
 };
 enum { OPT_COUNT = sizeof opt_defs / sizeof opt_defs[0] };
 
