@@ -107,6 +107,7 @@ struct grpc_call {
   bool has_answer;
   int status;
   char *message;
+  char *details_bin;                       /* grpc-status-details-bin value, or NULL */
   struct buf reply;                        /* prefixed message */
   bool reply_gzip;
   size_t reply_pos;                        /* loop: bytes handed to nghttp2 */
@@ -324,7 +325,8 @@ static void call_free(struct grpc_call *call)
 
 /* Submits a Trailers-Only response (status in the one HEADERS frame). Used
  * for every failure the server finds itself and for handler failures. */
-static void answer_status(struct grpc_call *call, int http_status, int status, const char *message)
+static void answer_status_details(struct grpc_call *call, int http_status, int status, const char *message,
+                                  const char *details_bin)
 {
   struct grpc_conn *c = call->conn;
   if (call->answered || call->detached)
@@ -340,7 +342,7 @@ static void answer_status(struct grpc_call *call, int http_status, int status, c
     size_t len = strlen(message);
     grpc_message_encode(&enc, message, len > GRPC_STATUS_MESSAGE_BYTES_MAX ? GRPC_STATUS_MESSAGE_BYTES_MAX : len);
   }
-  nghttp2_nv nv[5];
+  nghttp2_nv nv[6];
   size_t n = 0;
   nv[n++] = nv_str(":status", http);
   nv[n++] = nv_str("content-type", "application/grpc");
@@ -348,6 +350,8 @@ static void answer_status(struct grpc_call *call, int http_status, int status, c
   nv[n++] = nv_str("grpc-status", st);
   if (enc.len)
     nv[n++] = nv_make("grpc-message", enc.data, enc.len);
+  if (details_bin)
+    nv[n++] = nv_str("grpc-status-details-bin", details_bin);
   int rv = nghttp2_submit_response(c->sess, call->stream_id, nv, n, NULL);
   buf_free(&enc);
   if (rv != 0) {
@@ -363,6 +367,11 @@ static void answer_status(struct grpc_call *call, int http_status, int status, c
     call->state = CALL_ANSWERED;
     call_release_msg(call);
   }
+}
+
+static void answer_status(struct grpc_call *call, int http_status, int status, const char *message)
+{
+  answer_status_details(call, http_status, status, message, NULL);
 }
 
 static ssize_t reply_read(nghttp2_session *session, int32_t stream_id, uint8_t *out, size_t length,
@@ -584,7 +593,7 @@ static void on_call_done(struct grpc_call *call)
   } else if (call->status == GRPC_STATUS_OK) {
     answer_reply(call);
   } else {
-    answer_status(call, 200, call->status, call->message);
+    answer_status_details(call, 200, call->status, call->message, call->details_bin);
     call->state = CALL_ANSWERED;
   }
   conn_update(c);
@@ -739,6 +748,14 @@ int grpc_call_reply(struct grpc_call *call, const void *msg, size_t len)
   call->reply_gzip = gzip;
   set_answer(call, GRPC_STATUS_OK, NULL);
   return 0;
+}
+
+int grpc_call_fail_details(struct grpc_call *call, int status, const char *details_bin, const char *message)
+{
+  int rc = grpc_call_fail(call, status, "%s", message);
+  if (rc == 0 && details_bin)
+    call->details_bin = arena_strdup(&call->arena, details_bin);
+  return rc;
 }
 
 int grpc_call_fail(struct grpc_call *call, int status, const char *fmt, ...)

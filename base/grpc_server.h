@@ -121,6 +121,9 @@ int  grpc_call_reply(struct grpc_call *call, const void *msg, size_t len);
 /* Answers with a non-OK status (GRPC_STATUS_*) and a message (sent
  * percent-encoded in grpc-message). Same return as grpc_call_reply. */
 int  grpc_call_fail(struct grpc_call *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* grpc_call_fail with a grpc-status-details-bin trailer: details_bin is the
+ * base64 (unpadded) of a google.rpc.Status, e.g. carrying a RetryInfo. */
+int  grpc_call_fail_details(struct grpc_call *call, int status, const char *details_bin, const char *message);
 
 /* ---- helpers */
 const char *grpc_status_name(int status);                       /* "RESOURCE_EXHAUSTED"; "UNKNOWN" if out of range */

@@ -10,10 +10,9 @@
  * signal backpressure when using gRPC transport, the server SHOULD return
  * an error with code Unavailable and MAY supply ... RetryInfo"), and every
  * OTLP client retries it; RESOURCE_EXHAUSTED is retried only when it
- * carries a RetryInfo detail. XXX: grpc_server cannot send trailing
- * metadata yet; once it can, add grpc-status-details-bin from
- * otlp_status_details_bin(UNAVAILABLE, message, ep->retry_after_s) so
- * clients wait retry_after_s instead of their own backoff. */
+ * carries a RetryInfo detail. The UNAVAILABLE answer carries one too
+ * (grpc-status-details-bin, otlp_status_details_bin), so clients wait
+ * retry_after_s instead of their own backoff. */
 #include "ingest/ingest_int.h"
 
 #include "base/grpc_server.h"
@@ -55,9 +54,17 @@ static void export_call(void *ctx, struct grpc_call *call, const void *msg, size
   case OTLP_OUTCOME_BAD_REQUEST:
     grpc_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err.message);
     break;
-  case OTLP_OUTCOME_SATURATED:
-    grpc_call_fail(call, GRPC_STATUS_UNAVAILABLE, "server is saturated, retry later: %s", err.message);
+  case OTLP_OUTCOME_SATURATED: {
+    struct buf msg_text, details;
+    buf_init(&msg_text);
+    buf_init(&details);
+    buf_printf(&msg_text, "server is saturated, retry later: %s", err.message);
+    otlp_status_details_bin(GRPC_STATUS_UNAVAILABLE, buf_cstr(&msg_text), ep->retry_after_s, &details);
+    grpc_call_fail_details(call, GRPC_STATUS_UNAVAILABLE, buf_cstr(&details), buf_cstr(&msg_text));
+    buf_free(&msg_text);
+    buf_free(&details);
     break;
+  }
   case OTLP_OUTCOME_UNAVAILABLE:
     grpc_call_fail(call, GRPC_STATUS_UNAVAILABLE, "%s", err.message);
     break;

@@ -345,4 +345,17 @@ has_metric 'spanhouse_otlp_tenant_items_accepted_total{tenant="grpcok",signal="t
 grep -q 'tenant="random"' "$tmp/metrics" && fail "an undecodable request counted items"
 
 stop_server || fail "exit status after SIGTERM"
+
+# ---- saturation: memtables over --memtable-max-bytes refuse exports with
+# retryable statuses (429 + Retry-After + RetryInfo; gRPC UNAVAILABLE with a
+# RetryInfo in grpc-status-details-bin) and store nothing
+start_server "$log" --memtable-max-bytes 1
+ports
+want "$(post /v1/traces application/x-protobuf "$tmp/ok.pb" -H 'X-Scope-OrgID: full')" 429 "over the memory budget"
+[ -n "$(header Retry-After)" ] || fail "429 without Retry-After"
+want_pb_status 8 "over the memory budget" "Memory limit"
+want_grpc "$(grpc $TRACE_EXPORT "$tmp/ok.grpc" -H 'x-scope-orgid: full')" 14 "gRPC over the memory budget"
+[ -n "$(gheader grpc-status-details-bin)" ] || fail "gRPC UNAVAILABLE without grpc-status-details-bin"
+expect "SELECT count() FROM otel.otel_traces WHERE TenantId = 'full'" 0
+stop_server || fail "exit status after SIGTERM"
 exit 0
