@@ -22,6 +22,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-2}
 INSERT_ROWS=${BENCH_INSERT_ROWS:-100000}
 OTLP_BATCH=${BENCH_OTLP_BATCH:-1000}
 SETTLE_MAX=${BENCH_SETTLE_MAX:-60}
+LOADGEN_SECONDS=${BENCH_LOADGEN_SECONDS:-20}
+LOADGEN_CONNECTIONS=${BENCH_LOADGEN_CONNECTIONS:-4}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 KEEP=${BENCH_KEEP:-0}
 UPDATE_DOCS=${BENCH_UPDATE_DOCS:-auto}
@@ -30,7 +32,7 @@ SPANGEN=$ROOT/build/spangen
 SPANHOUSE=$ROOT/build/spanhouse
 
 for v in SPANS SEED INGEST_RUNS QUERY_RUNS QUERY_MIN_RUNS QUERY_SECONDS QUERY_WARMUP BUDGET CONCURRENCY INSERT_ROWS \
-  OTLP_BATCH SETTLE_MAX; do
+  OTLP_BATCH SETTLE_MAX LOADGEN_SECONDS LOADGEN_CONNECTIONS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a number" >&2; exit 2; }
   [[ $v == QUERY_WARMUP || $v == BUDGET ]] || ((${!v} > 0)) || { echo "bench: $v must be positive" >&2; exit 2; }
 done
@@ -786,6 +788,48 @@ run_queries() {
   done
 }
 
+# ---- sustained OTLP load (spanhouse loadgen) ------------------------------------
+
+# After the queries (it writes other spans): for OTLP/HTTP and OTLP/gRPC, an
+# emptied otel schema takes LOADGEN_SECONDS of `spanhouse loadgen` (batches
+# of OTLP_BATCH spans, 15 attributes each, LOADGEN_CONNECTIONS connections,
+# one request in flight per connection) on this same machine. Records the
+# acknowledged spans/s, request latency, refusals, and the server's CPU and
+# peak RSS over the run (write-ahead log in its default fsync mode).
+run_loadgen() {
+  local proto port out res c0 c1
+  for proto in http grpc; do
+    out=$M/loadgen-$proto.json res=$WORK/loadgen-$proto.json
+    if [[ -n $SH_DOWN ]] || ! sh_reset; then
+      record "$out" --arg p "$proto" --arg r "${SH_DOWN:-reset failed: $REASON}" \
+        '{protocol: $p, status: "not measured", reason: $r}'
+      continue
+    fi
+    port=$SH_OTLP_HTTP
+    [[ $proto == grpc ]] && port=$SH_OTLP_GRPC
+    settle "$SH_PID"
+    reset_hwm "$SH_PID"
+    c0=$(cpu_ticks "$SH_PID")
+    log "spanhouse loadgen: OTLP/$proto, $LOADGEN_CONNECTIONS connections, $LOADGEN_SECONDS s"
+    if ! "$SPANHOUSE" loadgen --protocol "$proto" --endpoint "127.0.0.1:$port" --connections "$LOADGEN_CONNECTIONS" \
+      --batch "$OTLP_BATCH" --duration "$LOADGEN_SECONDS" --tenant loadgen --json --allow-failures \
+      >"$res" 2>>"$LOG" || ! jq -e . "$res" >/dev/null 2>&1; then
+      record "$out" --arg p "$proto" --arg r "loadgen failed (see bench.log)" '{protocol: $p, status: "not measured", reason: $r}'
+      continue
+    fi
+    c1=$(cpu_ticks "$SH_PID")
+    record "$out" --arg p "$proto" --slurpfile r "$res" --argjson cpu "$(fdiv $((c1 - c0)) "$CLK_TCK")" \
+      --argjson rss "$(($(hwm_kib "$SH_PID") * 1024))" \
+      '{protocol: $p, status: "measured", connections: $r[0].connections, batch: $r[0].batch,
+        attributes: $r[0].attributes, seconds: $r[0].elapsed_s, spans_per_s: $r[0].spans_per_s,
+        requests_ok: $r[0].requests_ok, requests_refused: $r[0].requests_refused,
+        requests_failed: $r[0].requests_failed, latency_ms: $r[0].latency_ms,
+        server_cpu_s: $cpu, cpu_s_per_million_spans: (if $r[0].spans_acked > 0 then $cpu * 1e6 / $r[0].spans_acked else null end),
+        peak_rss_bytes: $rss}'
+    sh_alive "loadgen OTLP/$proto" || true
+  done
+}
+
 # ---- report -------------------------------------------------------------------
 
 assemble() {
@@ -796,6 +840,8 @@ assemble() {
   storage=$(jq -n --slurpfile ch "$M/storage-clickhouse.json" --slurpfile sh "$M/storage-spanhouse.json" \
     '{clickhouse: $ch[0], spanhouse: $sh[0]}' 2>/dev/null || echo '{}')
   queries=$(cat "$M"/q-*.json | jq -s .)
+  local loadgen
+  loadgen=$(cat "$M"/loadgen-*.json 2>/dev/null | jq -s . || echo '[]')
   local gen
   gen=$(awk '{ printf "%s{\"format\": \"%s\", \"seconds\": %s, \"bytes\": %s}", (NR > 1 ? "," : ""), $1, $2, $3 }' "$WORK/generated")
   jq -n --arg date "$date" --arg started "$STARTED" --argjson dur "$(($(date +%s) - START_EPOCH))" \
@@ -804,14 +850,16 @@ assemble() {
     --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
     --argjson dirty "$([[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && echo true || echo false)" \
     --argjson dataset "$(cat "$WORK/dataset.json")" --argjson gen "[$gen]" \
-    --argjson ingest "$ingest" --argjson storage "$storage" --argjson queries "$queries" \
+    --argjson ingest "$ingest" --argjson storage "$storage" --argjson queries "$queries" --argjson loadgen "$loadgen" \
     --argjson cfg "$(jq -n --argjson spans "$SPANS" --argjson seed "$SEED" --argjson ir "$INGEST_RUNS" \
       --argjson qr "$QUERY_RUNS" --argjson qmin "$QUERY_MIN_RUNS" --argjson qs "$QUERY_SECONDS" \
       --argjson qw "$QUERY_WARMUP" --argjson c "$CONCURRENCY" --argjson budget "$BUDGET" \
       --argjson rows "$INSERT_ROWS" --argjson ob "$OTLP_BATCH" --argjson st "$SETTLE_MAX" \
+      --argjson ls "$LOADGEN_SECONDS" --argjson lc "$LOADGEN_CONNECTIONS" \
       '{spans: $spans, seed: $seed, ingest_runs: $ir, query_runs_max: $qr, query_runs_min: $qmin,
         query_seconds: $qs, query_warmup: $qw, concurrency: $c, budget_s: $budget,
-        insert_rows_per_request: $rows, otlp_spans_per_request: $ob, settle_max_s: $st}')" '
+        insert_rows_per_request: $rows, otlp_spans_per_request: $ob, settle_max_s: $st,
+        loadgen_seconds: $ls, loadgen_connections: $lc}')" '
     def ratio(a; b): if (a | type) == "number" and (b | type) == "number" and b != 0 then a / b else null end;
     ($ingest | map(select(.system == "clickhouse"))[0]) as $chi |
     {schema_version: 1, date: $date, started_at: $started, duration_s: $dur, config: $cfg,
@@ -822,6 +870,8 @@ assemble() {
        {ratio_vs_clickhouse: {spans_per_s: ratio(.spans_per_s; $chi.spans_per_s),
                               cpu_s_per_million_spans: ratio(.cpu_s_per_million_spans; $chi.cpu_s_per_million_spans),
                               peak_rss_bytes: ratio(.peak_rss_bytes; $chi.peak_rss_bytes)}} else {} end))),
+     loadgen: ($loadgen | map(. + (if .status == "measured" then
+       {ratio_vs_clickhouse_tsv: {spans_per_s: ratio(.spans_per_s; $chi.spans_per_s)}} else {} end))),
      storage: ($storage + {ratio: {bytes_per_span: ratio($storage.spanhouse.bytes_per_span; $storage.clickhouse.bytes_per_span),
        bytes_per_span_with_lookup: ratio($storage.spanhouse.bytes_per_span_with_lookup; $storage.clickhouse.bytes_per_span_with_lookup)}}),
      queries: ($queries | map(
@@ -855,6 +905,16 @@ markdown() {
     (.ingest[] | if .status == "measured" then
       "| \(.system) | \(.label) | \(.runs | length)\(if (.note // "") != "" then " (" + (.note | esc) + ")" else "" end) | \(.spans_per_s | int) | \(.cpu_s_per_million_spans | num(1)) | \(.peak_rss_bytes | mib) | \(.ratio_vs_clickhouse.spans_per_s | rat) | \(.ratio_vs_clickhouse.cpu_s_per_million_spans | rat) | \(.ratio_vs_clickhouse.peak_rss_bytes | rat) |"
       else "| \(.system) | \(.label) | | \(nm(.)) | | | | | |" end),
+    "",
+    "#### Sustained OTLP load (spanhouse loadgen, same machine)",
+    "",
+    "\(.config.loadgen_seconds) s per protocol, \(.config.loadgen_connections) connections, \(.config.otlp_spans_per_request) spans per request with 15 attributes each, write-ahead log fsync on; ratio against ClickHouse'"'"'s TSV ingest above.",
+    "",
+    "| protocol | spans/s | p50 ms | p99 ms | refused / failed requests | server CPU s per 1M spans | peak RSS MiB | ratio spans/s vs ClickHouse |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ((.loadgen // [])[] | if .status == "measured" then
+      "| OTLP/\(.protocol) | \(.spans_per_s | int) | \(.latency_ms.p50 | num(1)) | \(.latency_ms.p99 | num(1)) | \(.requests_refused) / \(.requests_failed) | \(.cpu_s_per_million_spans | num(1)) | \(.peak_rss_bytes | mib) | \(.ratio_vs_clickhouse_tsv.spans_per_s | rat) |"
+      else "| OTLP/\(.protocol) | \(nm(.)) | | | | | | |" end),
     "",
     "#### Bytes on disk per span, after OPTIMIZE … FINAL",
     "",
@@ -911,6 +971,7 @@ spanhouse_storage
   '{system: "clickhouse", status: "not measured", reason: "the ClickHouse load failed"}'
 log "queries: $QUERY_MIN_RUNS to $QUERY_RUNS timed runs each (more only within $QUERY_SECONDS s) after $QUERY_WARMUP warm-ups"
 run_queries
+run_loadgen
 
 DATE=$(date -u +%Y-%m-%d)
 mkdir -p "$RESULTS"

@@ -1959,7 +1959,11 @@ int mergetree_statement(struct query_context *ctx, const struct sql_statement *s
 /* Rows accumulate (squashed like ClickHouse's min_insert_block_size_rows /
  * _bytes) and each full accumulation is written by engine_insert_add as
  * staged, invisible parts; engine_insert_commit publishes every part of the
- * INSERT at once at the end, and any error aborts them all. */
+ * INSERT at once at the end, and any error aborts them all.
+ * With async_insert = 1 the rows of an INSERT up to async_insert_max_data_size
+ * are kept whole and go to engine_insert_buffered at the end (write-ahead
+ * log + memtable, acknowledged once the log record is durable: the OTLP
+ * path); a bigger INSERT falls back to parts as above. */
 struct mt_insert {
   struct query_context *ctx;
   struct engine_table *t;
@@ -1972,6 +1976,8 @@ struct mt_insert {
   struct block *acc;
   uint64_t acc_bytes;
   uint64_t squash_rows, squash_bytes;
+  bool buffered;                     /* async_insert: all rows kept for engine_insert_buffered */
+  uint64_t buffered_max_bytes;
 };
 
 static int mt_insert_flush(struct mt_insert *ins, struct error *err)
@@ -2054,6 +2060,10 @@ static int mt_insert_block(struct mt_insert *ins, struct block *in, uint8_t **om
     ins->acc_bytes += column_byte_size(src);
   }
   ins->acc->rows += rows;
+  if (ins->buffered && ins->acc_bytes > ins->buffered_max_bytes)
+    ins->buffered = false;           /* too big to buffer: parts, as a synchronous INSERT */
+  if (ins->buffered)
+    return 0;
   if (ins->acc->rows >= ins->squash_rows || ins->acc_bytes >= ins->squash_bytes)
     return mt_insert_flush(ins, err);
   return 0;
@@ -2078,6 +2088,17 @@ static const char *ident_text(struct arena *a, const struct ast *n)
 /* The last rows, then everything published at once. */
 static int mt_insert_finish(struct mt_insert *ins, struct error *err)
 {
+  if (ins->buffered) {
+    if (!ins->acc || ins->acc->rows == 0)
+      return 0;
+    struct engine_buffered_rows item = { ins->t, ins->acc };
+    int rc = engine_insert_buffered(ins->ctx->engine, &item, 1, err);
+    if (rc)
+      return rc;
+    atomic_fetch_add(&ins->ctx->stats.written_rows, ins->acc->rows);
+    atomic_fetch_add(&ins->ctx->stats.written_bytes, ins->acc_bytes);
+    return 0;
+  }
   int rc = mt_insert_flush(ins, err);
   if (rc)
     return rc;
@@ -2128,6 +2149,8 @@ int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, 
     ins.squash_rows = UINT32_MAX / 2;
   if (!ins.squash_bytes)
     ins.squash_bytes = UINT64_MAX;
+  ins.buffered = settings_get_bool(ctx->settings, "async_insert");
+  ins.buffered_max_bytes = settings_get_u64(ctx->settings, "async_insert_max_data_size");
   if ((rc = engine_insert_begin(ins.t, &eo, &ins.staged, err))) {
     arena_destroy(&ins.acc_arena);
     engine_snapshot_release(snap);
