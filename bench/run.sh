@@ -841,7 +841,7 @@ assemble() {
     '{clickhouse: $ch[0], spanhouse: $sh[0]}' 2>/dev/null || echo '{}')
   queries=$(cat "$M"/q-*.json | jq -s .)
   local loadgen
-  loadgen=$(cat "$M"/loadgen-*.json 2>/dev/null | jq -s . || echo '[]')
+  loadgen=$(cat "$M"/loadgen-*.json 2>/dev/null | jq -s 'sort_by(.protocol != "http")' || echo '[]')
   local gen
   gen=$(awk '{ printf "%s{\"format\": \"%s\", \"seconds\": %s, \"bytes\": %s}", (NR > 1 ? "," : ""), $1, $2, $3 }' "$WORK/generated")
   jq -n --arg date "$date" --arg started "$STARTED" --argjson dur "$(($(date +%s) - START_EPOCH))" \

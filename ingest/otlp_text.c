@@ -242,6 +242,48 @@ static size_t shortest_digits(double v, char digits[24], int *exp)
   return n;
 }
 
+/* Powers of ten that are exact doubles. */
+static const double pow10_exact[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/* The fast form of text_double for 1e-6 <= a < 2^52 with few decimals:
+ * the fewest decimals k such that an integer r < 2^52 reads back as a as
+ * r / 10^k (IEEE division rounds like strtod). Below 2^52 ulp(a) * 10^k < 1,
+ * so at most one integer is that close to a * 10^k and it is the correctly
+ * rounded one: the digits shortest_digits would find. false: use it. */
+static bool plain_decimal(struct buf *out, double a)
+{
+  const double limit = 4503599627370496.0;      /* 2^52 */
+  for (int k = 0; k < (int)(sizeof pow10_exact / sizeof *pow10_exact); k++) {
+    double m = a * pow10_exact[k];
+    if (m >= limit)
+      return false;
+    double r = floor(m + 0.5);
+    if (r / pow10_exact[k] != a) {
+      r += m > r ? 1 : -1;                       /* a * 10^k was rounded: the other neighbour */
+      if (r < 0 || r >= limit || r / pow10_exact[k] != a)
+        continue;
+    }
+    uint64_t u = (uint64_t)r, scale = (uint64_t)pow10_exact[k];
+    char tmp[48];
+    size_t n = 0;
+    for (int i = 0; i < k; i++) {                /* fraction digits, last first */
+      tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+      u /= 10;
+    }
+    if (k)
+      tmp[sizeof tmp - 1 - n++] = '.';
+    do {
+      tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+      u /= 10;
+    } while (u);
+    (void)scale;
+    buf_append(out, tmp + sizeof tmp - n, n);
+    return true;
+  }
+  return false;
+}
+
 bool text_double(struct buf *out, double v)
 {
   if (!isfinite(v))
@@ -253,6 +295,8 @@ bool text_double(struct buf *out, double v)
     buf_append_char(out, '0');
     return true;
   }
+  if (a >= 1e-6 && plain_decimal(out, a))
+    return true;
   char d[24];
   int e;
   size_t n = shortest_digits(a, d, &e);
