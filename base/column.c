@@ -913,16 +913,222 @@ struct column *column_take(struct arena *a, const struct column *c, const uint32
   }
 }
 
+/* A stretch of consecutive kept rows. */
+struct keep_run {
+  uint32_t start;
+  uint32_t count;
+};
+
+static const uint64_t bytes_01 = 0x0101010101010101ull;
+static const uint64_t bytes_80 = 0x8080808080808080ull;
+
+static uint64_t load8(const uint8_t *p)
+{
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+/* The runs of nonzero keep bytes among `rows`, stopping after kept_rows
+ * rows as the per-row loop does; eight bytes at a time where a word is all
+ * zero or all nonzero. Returns the run count; *taken gets the rows. */
+static uint32_t keep_runs(const uint8_t *keep, uint32_t rows, uint32_t kept_rows, struct keep_run *runs,
+                          uint32_t *taken)
+{
+  uint32_t i = 0, n = 0, total = 0;
+  while (i < rows && total < kept_rows) {
+    while (i + 8 <= rows && load8(keep + i) == 0)
+      i += 8;
+    while (i < rows && !keep[i])
+      i++;
+    if (i >= rows)
+      break;
+    uint32_t start = i;
+    for (;;) {
+      if (i + 8 <= rows) {
+        uint64_t w = load8(keep + i);
+        if (!((w - bytes_01) & ~w & bytes_80)) {  /* no zero byte */
+          i += 8;
+          continue;
+        }
+      }
+      while (i < rows && keep[i])
+        i++;
+      break;
+    }
+    uint32_t count = i - start;
+    if (count > kept_rows - total)
+      count = kept_rows - total;
+    runs[n++] = (struct keep_run){ start, count };
+    total += count;
+  }
+  *taken = total;
+  return n;
+}
+
+static bool filter_is_fixed(const struct column *c)
+{
+  switch (c->type->id) {
+  case TYPE_STRING: case TYPE_NULLABLE: case TYPE_ARRAY: case TYPE_MAP: case TYPE_TUPLE: case TYPE_NESTED:
+  case TYPE_LOW_CARDINALITY: case TYPE_NOTHING:
+    return false;
+  default:
+    return value_bytes(c) > 0;
+  }
+}
+
+/* column_take of the kept rows, copied run by run: fixed-width values
+ * and String bytes move in one memcpy per run. */
+static struct column *filter_by_runs(struct arena *a, const struct column *c, const struct keep_run *runs,
+                                     uint32_t run_count, uint32_t taken)
+{
+  struct column *r = column_create(a, c->type, taken);
+  if (c->type->id == TYPE_STRING) {
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < run_count; k++)
+      total += c->offsets[runs[k].start + runs[k].count - 1] - row_start(c, runs[k].start);
+    chars_grow(r, total);
+    uint64_t *off = r->offsets;
+    for (uint32_t k = 0; k < run_count; k++) {
+      uint64_t from = row_start(c, runs[k].start);
+      const uint64_t *so = c->offsets + runs[k].start;
+      uint64_t len = so[runs[k].count - 1] - from;
+      if (len)
+        memcpy(r->chars + r->chars_len, c->chars + from, len);
+      for (uint32_t j = 0; j < runs[k].count; j++)
+        *off++ = r->chars_len + (so[j] - from);
+      r->chars_len += len;
+    }
+  } else {
+    size_t fb = value_bytes(c);
+    char *d = r->data;
+    const char *s = c->data;
+    for (uint32_t k = 0; k < run_count; k++) {
+      memcpy(d, s + (size_t)runs[k].start * fb, (size_t)runs[k].count * fb);
+      d += (size_t)runs[k].count * fb;
+    }
+  }
+  r->rows = taken;
+  return r;
+}
+
+/* LowCardinality by runs: keys remapped to a dictionary compacted in
+ * order of first use, exactly as column_take builds it. */
+static struct column *filter_lc_by_runs(struct arena *a, const struct column *c, const struct keep_run *runs,
+                                        uint32_t run_count, uint32_t taken)
+{
+  const struct column *dict = c->children[0];
+  struct column *r = column_create(a, c->type, taken);
+  struct column *nd = column_create(a, dict->type, 16);
+  column_append_from(nd, dict, 0);
+  r->children[0] = nd;
+  uint32_t *map = arena_alloc(a, (size_t)(dict->rows ? dict->rows : 1) * sizeof *map);
+  memset(map, 0xff, (size_t)dict->rows * sizeof *map);
+  map[0] = 0;
+  uint32_t *keys = r->data;
+  const uint32_t *src = c->data;
+  for (uint32_t k = 0; k < run_count; k++) {
+    const uint32_t *sk = src + runs[k].start;
+    for (uint32_t j = 0; j < runs[k].count; j++) {
+      uint32_t key = sk[j];
+      if (map[key] == UINT32_MAX) {
+        map[key] = nd->rows;
+        column_append_from(nd, dict, key);
+      }
+      *keys++ = map[key];
+    }
+  }
+  r->rows = taken;
+  return r;
+}
+
+/* column_take of the rows of the runs, through an index. */
+static struct column *take_runs(struct arena *a, const struct column *c, const struct keep_run *runs,
+                                uint32_t run_count, uint32_t taken)
+{
+  uint32_t *idx = arena_alloc(a, (size_t)(taken ? taken : 1) * sizeof *idx);
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < run_count; k++)
+    for (uint32_t j = 0; j < runs[k].count; j++)
+      idx[n++] = runs[k].start + j;
+  return column_take(a, c, idx, n);
+}
+
+/* column_take of the rows of the runs (`taken` rows in all), built run by
+ * run; arrays and maps pass the element runs of their rows down. */
+static struct column *filter_runs(struct arena *a, const struct column *c, const struct keep_run *runs,
+                                  uint32_t run_count, uint32_t taken)
+{
+  if (taken == 0 || c->is_const)
+    return take_runs(a, c, runs, run_count, taken);
+  struct column *r;
+  switch (c->type->id) {
+  case TYPE_STRING:
+    return filter_by_runs(a, c, runs, run_count, taken);
+  case TYPE_LOW_CARDINALITY:
+    return filter_lc_by_runs(a, c, runs, run_count, taken);
+  case TYPE_NULLABLE: {
+    r = arena_new(a, struct column);
+    *r = *c;
+    r->arena = a;
+    r->dict_index = NULL;
+    r->nulls = arena_alloc(a, taken);
+    uint8_t *d = r->nulls;
+    for (uint32_t k = 0; k < run_count; k++) {
+      memcpy(d, c->nulls + runs[k].start, runs[k].count);
+      d += runs[k].count;
+    }
+    r->children = arena_new_array(a, struct column *, 1);
+    r->children[0] = filter_runs(a, c->children[0], runs, run_count, taken);
+    r->rows = r->capacity = taken;
+    return r;
+  }
+  case TYPE_ARRAY:
+  case TYPE_MAP: {
+    r = column_create(a, c->type, taken);
+    struct keep_run *elems = arena_alloc(a, (size_t)run_count * sizeof *elems);
+    uint32_t elem_runs = 0;
+    uint64_t total = 0;
+    uint64_t *off = r->offsets;
+    for (uint32_t k = 0; k < run_count; k++) {
+      uint64_t from = row_start(c, runs[k].start);
+      const uint64_t *so = c->offsets + runs[k].start;
+      uint64_t len = so[runs[k].count - 1] - from;
+      for (uint32_t j = 0; j < runs[k].count; j++)
+        *off++ = total + (so[j] - from);
+      if (len)
+        elems[elem_runs++] = (struct keep_run){ (uint32_t)from, (uint32_t)len };
+      total += len;
+    }
+    for (uint32_t i = 0; i < c->child_count; i++)
+      r->children[i] = filter_runs(a, c->children[i], elems, elem_runs, (uint32_t)total);
+    r->rows = taken;
+    return r;
+  }
+  case TYPE_TUPLE:
+  case TYPE_NESTED:
+    r = column_create(a, c->type, 0);
+    for (uint32_t i = 0; i < c->child_count; i++)
+      r->children[i] = filter_runs(a, c->children[i], runs, run_count, taken);
+    r->rows = taken;
+    return r;
+  default:
+    if (filter_is_fixed(c))
+      return filter_by_runs(a, c, runs, run_count, taken);
+    return take_runs(a, c, runs, run_count, taken);
+  }
+}
+
 struct column *column_filter(struct arena *a, const struct column *c, const uint8_t *keep, uint32_t kept_rows)
 {
   if (c->is_const)
     return column_const_from(a, c, 0, kept_rows);
-  uint32_t *idx = arena_alloc(a, (size_t)(kept_rows ? kept_rows : 1) * sizeof *idx);
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < c->rows && n < kept_rows; i++)
-    if (keep[i])
-      idx[n++] = i;
-  return column_take(a, c, idx, n);
+  struct keep_run *runs = arena_alloc(a, (size_t)(kept_rows ? kept_rows : 1) * sizeof *runs);
+  uint32_t taken = 0;
+  uint32_t run_count = kept_rows ? keep_runs(keep, c->rows, kept_rows, runs, &taken) : 0;
+  if (taken == 0)
+    return take_runs(a, c, runs, 0, 0);
+  return filter_runs(a, c, runs, run_count, taken);
 }
 
 struct column *column_slice(struct arena *a, const struct column *c, uint32_t start, uint32_t count)

@@ -611,10 +611,60 @@ static int quant_add(const struct agg_call *a, uint8_t **places, uint32_t off, s
   return 0;
 }
 
-static int dbl_cmp(const void *x, const void *y)
+/* Sort key of a non-NaN double: unsigned order is numeric order, and -0.0
+ * shares 0.0's key, as the two compare equal. */
+static inline uint64_t dbl_key(double x)
 {
-  double a = *(const double *)x, b = *(const double *)y;
-  return a < b ? -1 : a > b;
+  if (x == 0)
+    x = 0;
+  uint64_t b;
+  memcpy(&b, &x, 8);
+  return (b >> 63) ? ~b : b | (1ull << 63);
+}
+
+/* Stable ascending sort of n non-NaN doubles: the order a stable
+ * comparison sort gives (ties keep their input order), by insertion for
+ * short runs and LSD radix on dbl_key otherwise. */
+static void dbl_sort(double *v, uint64_t n)
+{
+  if (n < 64) {
+    for (uint64_t i = 1; i < n; i++) {
+      double x = v[i];
+      uint64_t j = i;
+      for (; j > 0 && v[j - 1] > x; j--)
+        v[j] = v[j - 1];
+      v[j] = x;
+    }
+    return;
+  }
+  uint64_t (*count)[256] = mem_calloc(8, sizeof *count);
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t k = dbl_key(v[i]);
+    for (int d = 0; d < 8; d++)
+      count[d][(k >> (8 * d)) & 0xff]++;
+  }
+  double *tmp = mem_alloc(n * sizeof *tmp);
+  double *src = v, *dst = tmp;
+  for (int d = 0; d < 8; d++) {
+    uint64_t *c = count[d];
+    if (c[(dbl_key(src[0]) >> (8 * d)) & 0xff] == n)
+      continue;  /* one bucket: the pass would not move anything */
+    uint64_t sum = 0;
+    for (int b = 0; b < 256; b++) {
+      uint64_t t = c[b];
+      c[b] = sum;
+      sum += t;
+    }
+    for (uint64_t i = 0; i < n; i++)
+      dst[c[(dbl_key(src[i]) >> (8 * d)) & 0xff]++] = src[i];
+    double *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
+  mem_free(tmp);
+  mem_free(count);
 }
 
 static double quant_pick(const struct agg_call *a, double *v, uint64_t n, double level)
@@ -636,13 +686,80 @@ static double quant_pick(const struct agg_call *a, double *v, uint64_t n, double
   return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
+/* Rearranges v so that v[k] holds the k-th smallest value, smaller or
+ * equal values before it and greater or equal after (quickselect). */
+static double dbl_select(double *v, uint64_t n, uint64_t k)
+{
+  int64_t lo = 0, hi = (int64_t)n - 1, kk = (int64_t)k;
+  while (hi - lo >= 16) {
+    double x = v[lo], y = v[lo + (hi - lo) / 2], z = v[hi];
+    double p = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    int64_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < p)
+        i++;
+      while (v[j] > p)
+        j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i++] = v[j];
+        v[j--] = t;
+      }
+    }
+    if (kk <= j)
+      hi = j;
+    else if (kk >= i)
+      lo = i;
+    else
+      return v[k];  /* between the halves: equal to the pivot */
+  }
+  dbl_sort(v + lo, (uint64_t)(hi - lo + 1));
+  return v[k];
+}
+
+/* quant_pick's answer without sorting everything: the order statistics it
+ * reads are selected. With a zero among the values the stable sort runs
+ * instead, since which of -0.0 and 0.0 lands where depends on order. */
+static double quant_pick_select(const struct agg_call *a, double *v, uint64_t n, double level)
+{
+  bool has_zero = false;
+  for (uint64_t i = 0; i < n; i++)
+    has_zero |= v[i] == 0;
+  if (n < 64 || has_zero) {
+    dbl_sort(v, n);
+    return quant_pick(a, v, n, level);
+  }
+  uint64_t k, k2 = UINT64_MAX;
+  if (a->op == 0) {
+    k = level >= 1 ? n - 1 : (uint64_t)(level * (double)n);
+    if (k >= n)
+      k = n - 1;
+  } else {
+    double pos = level * (double)(n - 1);
+    k = (uint64_t)pos;
+    if (k + 1 >= n)
+      k = n - 1;
+    else
+      k2 = k + 1;
+  }
+  double lo = dbl_select(v, n, k);
+  if (k2 == UINT64_MAX)
+    return lo;
+  double next = v[k2];
+  for (uint64_t i = k2 + 1; i < n; i++)
+    if (v[i] < next)
+      next = v[i];
+  double frac = level * (double)(n - 1) - (double)k;
+  return lo + (next - lo) * frac;
+}
+
 static void quant_finalize(const struct agg_call *a, uint8_t **places, uint32_t off, uint32_t count, struct column *out)
 {
   for (uint32_t i = 0; i < count; i++) {
     struct quant_state *s = &STATE(struct quant_state);
-    if (s->n > 1)
-      qsort(s->v, s->n, sizeof *s->v, dbl_cmp);
     if (a->op == 3) {
+      if (s->n > 1)
+        dbl_sort(s->v, s->n);
       for (uint32_t p = 0; p < a->param_count; p++) {
         double lv = column_get_f64(a->params[p], 0);
         column_append_f64(out->children[0], quant_pick(a, s->v, s->n, lv));
@@ -651,7 +768,7 @@ static void quant_finalize(const struct agg_call *a, uint8_t **places, uint32_t 
       continue;
     }
     double lv = a->param_count ? column_get_f64(a->params[0], 0) : 0.5;
-    double r = quant_pick(a, s->v, s->n, lv);
+    double r = quant_pick_select(a, s->v, s->n, lv);
     const struct datatype *t = out->type;
     if (datatype_is_float(t))
       column_append_f64(out, r);
@@ -840,7 +957,10 @@ static void wrap_finalize(const struct agg_call *a, uint8_t **places, uint32_t o
 static int if_add(const struct agg_call *a, uint8_t **places, uint32_t off, struct column **args, uint32_t rows,
                   const uint8_t *sel, struct arena *sa, struct arena *scratch, struct error *err)
 {
-  const uint8_t *cond = col_as_bool(scratch, args[a->arg_count - 1], rows);
+  const struct column *c = args[a->arg_count - 1];
+  const uint8_t *cond = col_as_bool(scratch, c, rows);
+  if (!sel && !c->is_const)
+    return a->nested->add(a->nested, places, off, args, rows, cond, sa, scratch, err);
   uint8_t *s2 = arena_alloc(scratch, rows ? rows : 1);
   for (uint32_t i = 0; i < rows; i++)
     s2[i] = cond[i] && (!sel || sel[i]);

@@ -5,7 +5,8 @@
  *    a const column (unless the function is row-wise, like rand());
  *  - Nullable arguments (unless FN_NULLS) → the kernel sees the nested
  *    values, and the result is Nullable with the union of the null maps;
- *  - LowCardinality arguments are expanded to full columns.
+ *  - LowCardinality arguments are expanded to full columns, except for
+ *    comparisons and IN, which evaluate once per dictionary entry.
  * Also the column helpers every kernel uses and the function registry. */
 #include "query/exec_int.h"
 
@@ -310,6 +311,20 @@ const uint8_t *col_as_bool(struct arena *a, const struct column *c, uint32_t row
   if (c->type->id == TYPE_NULLABLE) {
     nulls = c->nulls;
     v = c->children[0];
+  }
+  if (!nulls && (v->type->id == TYPE_UINT8 || v->type->id == TYPE_BOOL)) {
+    /* Already 0/1 (what comparisons and logic return): share the bytes. */
+    const uint8_t *s = v->data;
+    uint64_t high = 0, w;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      memcpy(&w, s + i, 8);
+      high |= w;
+    }
+    for (; i < n; i++)
+      high |= s[i];
+    if (!(high & 0xfefefefefefefefeull))
+      return s;
   }
   uint8_t *d = arena_alloc(a, n ? n : 1);
   switch (v->type->id) {
@@ -626,9 +641,25 @@ static void or_nulls(uint8_t *acc, const struct column *c, uint32_t rows)
  * `if(x = 0, 0, intDiv(1, x))` never divides by zero (ClickHouse's
  * short_circuit_function_evaluation). */
 
+/* Cheap enough to evaluate on every row instead of filtering the block
+ * first: constants, columns, and comparisons and logic over cheap
+ * arguments. A comparison without a run-time conversion cannot fail, so
+ * evaluating it on rows another branch already decided changes nothing. */
 static bool is_cheap(const struct expr *e)
 {
-  return e->kind == EXPR_CONST || e->kind == EXPR_INPUT;
+  if (e->kind == EXPR_CONST || e->kind == EXPR_INPUT)
+    return true;
+  if (e->kind != EXPR_FUNCTION || !e->call || !e->call->def)
+    return false;
+  const struct function_def *d = e->call->def;
+  if (d->flags & (FN_VOLATILE | FN_ROWWISE))
+    return false;
+  if (!(d->resolve == fr_compare && !e->call->state) && d->resolve != fr_logic)
+    return false;
+  for (uint32_t i = 0; i < e->arg_count; i++)
+    if (!is_cheap(e->args[i]))
+      return false;
+  return true;
 }
 
 static int eval_on_rows(struct eval *ev, const struct expr *e, const uint8_t *mask, uint32_t count,
@@ -764,6 +795,13 @@ static int eval_short_circuit_args(struct eval *ev, const struct expr *e, struct
     struct column *c = args[k];
     const uint8_t *t = col_as_bool(a, c, rows);
     bool cc = c->is_const;
+    if (!cc && type_is_number_or_bool(c->type)) {
+      /* never NULL: decided where the value settles the result */
+      uint8_t decides = is_and ? 0 : 1;
+      for (uint32_t i = 0; i < rows; i++)
+        undecided[i] &= t[i] != decides;
+      continue;
+    }
     for (uint32_t i = 0; i < rows; i++) {
       uint32_t j = cc ? 0 : i;
       bool isnull = column_is_null(c, c->is_const ? 0 : i);
@@ -816,10 +854,14 @@ static int eval_function(struct eval *ev, const struct expr *e, struct column **
       if (args[i])
         args[i] = col_with_rows(ev->arena, args[i], 1);
 
-  /* LowCardinality → full */
-  if (!(call->def->flags & FN_KEEP_LC))
+  /* LowCardinality → full; comparisons without a conversion and IN take
+   * a dictionary of plain values as is and work per dictionary entry. */
+  bool keep_lc = (call->def->flags & FN_KEEP_LC) != 0;
+  bool compare_lc = (call->def->resolve == fr_compare && !call->state) || call->def->resolve == fr_in;
+  if (!keep_lc)
     for (uint32_t i = 0; i < e->arg_count; i++)
-      if (args[i] && args[i]->type->id == TYPE_LOW_CARDINALITY)
+      if (args[i] && args[i]->type->id == TYPE_LOW_CARDINALITY &&
+          !(compare_lc && args[i]->children[0]->type->id != TYPE_NULLABLE))
         args[i] = col_strip_lc(ev->arena, args[i]);
 
   uint8_t *nulls = NULL;

@@ -265,6 +265,44 @@ static int64_t map_find(const struct column *m, uint32_t row, const struct colum
   return -1;
 }
 
+/* Finds a constant key in the rows of a map whose keys are
+ * LowCardinality: each dictionary entry is compared with the key once
+ * (memo: 0 unknown, 1 differs, 2 equals); map_find otherwise. */
+struct map_probe {
+  const struct column *key;      /* the key column; row 0 when memo is set */
+  const uint32_t *lc_keys;       /* the map keys' dictionary keys */
+  const struct column *dict;
+  uint8_t *memo;                 /* per dictionary entry, NULL when unused */
+};
+
+static void map_probe_init(struct arena *a, struct map_probe *p, const struct column *m, const struct column *key)
+{
+  const struct column *mk = m->children[0];
+  p->key = key;
+  p->memo = NULL;
+  if (key->is_const && mk->type->id == TYPE_LOW_CARDINALITY && !mk->is_const && mk->children[0]->rows) {
+    p->lc_keys = mk->data;
+    p->dict = mk->children[0];
+    p->memo = arena_calloc(a, p->dict->rows, 1);
+  }
+}
+
+static int64_t map_probe_find(const struct map_probe *p, const struct column *m, uint32_t row)
+{
+  if (!p->memo)
+    return map_find(m, row, p->key, column_row(p->key, row));
+  uint64_t s, e;
+  row_range(m, row, &s, &e);
+  for (uint64_t k = s; k < e; k++) {
+    uint32_t d = p->lc_keys[k];
+    if (!p->memo[d])
+      p->memo[d] = column_rows_equal(p->dict, d, p->key, 0) ? 2 : 1;
+    if (p->memo[d] == 2)
+      return (int64_t)k;
+  }
+  return -1;
+}
+
 static int exec_map_contains(struct fn_call *call, struct eval *ev, struct column **args, uint32_t rows,
                              struct column **out, struct error *err)
 {
@@ -275,8 +313,10 @@ static int exec_map_contains(struct fn_call *call, struct eval *ev, struct colum
     return rc;
   struct column *r = col_new(ev->arena, type_u8(), rows);
   uint8_t *d = r->data;
+  struct map_probe probe;
+  map_probe_init(ev->arena, &probe, m, k);
   for (uint32_t i = 0; i < rows; i++)
-    d[i] = map_find(m, i, k, column_row(k, i)) >= 0;
+    d[i] = map_probe_find(&probe, m, i) >= 0;
   (void)call;
   *out = r;
   return 0;
@@ -310,8 +350,10 @@ static int exec_array_element(struct fn_call *call, struct eval *ev, struct colu
     int rc = cast_column(ev, args[1], rows, a->type->children[0], CAST_THROW, &k, err);
     if (rc)
       return rc;
+    struct map_probe probe;
+    map_probe_init(ev->arena, &probe, a, k);
     for (uint32_t i = 0; i < rows; i++) {
-      int64_t pos = map_find(a, i, k, column_row(k, i));
+      int64_t pos = map_probe_find(&probe, a, i);
       if (pos < 0)
         column_append_default(r);
       else

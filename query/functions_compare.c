@@ -56,17 +56,54 @@ static inline int cmp_result(int op, int c)
   default: CMP_LOOPS(XT, YT, X, Y, !(LT)); break;                              \
   }
 
-static int exec_compare(struct fn_call *call, struct eval *ev, struct column **args, uint32_t rows,
-                        struct column **out, struct error *err)
+/* Row i of a String column as {ptr,len}; base is chars, or "" when unset. */
+static inline struct slice str_row(const struct column *c, const char *base, uint32_t i)
+{
+  uint64_t s = i ? c->offsets[i - 1] : 0;
+  return slice_make(base + s, (size_t)(c->offsets[i] - s));
+}
+
+static inline int str_cmp(struct slice a, struct slice b)
+{
+  size_t m = a.len < b.len ? a.len : b.len;
+  int k = m ? memcmp(a.ptr, b.ptr, m) : 0;
+  if (k == 0)
+    k = a.len < b.len ? -1 : a.len > b.len;
+  return k;
+}
+
+/* String against String: offsets read directly; against a constant,
+ * (in)equality checks the length before the bytes. */
+static void compare_strings(int op, const struct column *x, const struct column *y, bool ca, bool cb, uint32_t n,
+                            uint8_t *r)
+{
+  const char *xb = x->chars ? x->chars : "", *yb = y->chars ? y->chars : "";
+  if ((op == OP_EQ || op == OP_NE) && (ca || cb)) {
+    const struct column *v = ca ? y : x;
+    const char *vb = ca ? yb : xb;
+    struct slice k = ca ? str_row(x, xb, 0) : str_row(y, yb, 0);
+    uint8_t ne = op == OP_NE;
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t end = v->offsets[i];
+      bool eq = end - prev == k.len && (k.len == 0 || memcmp(vb + prev, k.ptr, k.len) == 0);
+      r[i] = (uint8_t)eq ^ ne;
+      prev = end;
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    struct slice a = str_row(x, xb, ca ? 0 : i), b = str_row(y, yb, cb ? 0 : i);
+    r[i] = (uint8_t)cmp_result(op, str_cmp(a, b));
+  }
+}
+
+/* The comparison of x and y on n rows into r (ca/cb: that side is one
+ * row standing for all). Neither side is LowCardinality. */
+static int compare_columns(struct fn_call *call, struct eval *ev, struct column *x, struct column *y, bool ca,
+                           bool cb, uint32_t n, uint8_t *r, struct error *err)
 {
   int op = call->def->op;
-  struct column *x = args[0], *y = args[1];
-  bool ca = x->is_const, cb = y->is_const;
-  uint32_t n = (ca && cb) ? 1 : rows;
-  struct column *c = col_new(ev->arena, type_u8(), n);
-  uint8_t *r = c->data;
-  if (ca && cb)
-    ca = cb = false; /* n == 1: plain loop */
   enum cmp_dom dx = (enum cmp_dom)call->i0, dy = (enum cmp_dom)call->i1;
   /* conversions chosen at resolve time */
   if (call->state) {
@@ -83,13 +120,13 @@ static int exec_compare(struct fn_call *call, struct eval *ev, struct column **a
     }
   }
   if (dx == CD_STR) {
+    if (x->type->id == TYPE_STRING && y->type->id == TYPE_STRING) {
+      compare_strings(op, x, y, ca, cb, n, r);
+      return 0;
+    }
     for (uint32_t i = 0; i < n; i++) {
       struct slice a = column_get_bytes(x, ca ? 0 : i), b = column_get_bytes(y, cb ? 0 : i);
-      size_t m = a.len < b.len ? a.len : b.len;
-      int k = m ? memcmp(a.ptr, b.ptr, m) : 0;
-      if (k == 0)
-        k = a.len < b.len ? -1 : a.len > b.len;
-      r[i] = (uint8_t)cmp_result(op, k);
+      r[i] = (uint8_t)cmp_result(op, str_cmp(a, b));
     }
   } else if (dx == CD_GENERIC) {
     for (uint32_t i = 0; i < n; i++) {
@@ -119,8 +156,58 @@ static int exec_compare(struct fn_call *call, struct eval *ev, struct column **a
     const int64_t *Y = col_as_i64(ev->arena, y, n);
     CMP_ALL_OPS(uint64_t, int64_t, X, Y, b >= 0 && a < (uint64_t)b, b >= 0 && a == (uint64_t)b);
   }
-  *out = c;
   return 0;
+}
+
+/* A LowCardinality column (not const, plain dictionary) against a
+ * constant: the comparison runs once per dictionary entry and each row
+ * takes its key's answer. False when the dictionary is not worth it. */
+static bool compare_by_dict(struct fn_call *call, struct eval *ev, const struct column *lc, struct column *k,
+                            bool lc_left, uint32_t rows, uint8_t *r, int *rc, struct error *err)
+{
+  const struct column *dict = lc->children[0];
+  if (lc->is_const || !k->is_const || k->type->id == TYPE_LOW_CARDINALITY || call->state ||
+      dict->type->id == TYPE_NULLABLE || dict->rows == 0 || dict->rows > rows)
+    return false;
+  uint8_t *per_key = arena_alloc(ev->arena, dict->rows);
+  struct column *d = (struct column *)dict;
+  struct column *kc = col_with_rows(ev->arena, k, dict->rows);
+  *rc = lc_left ? compare_columns(call, ev, d, kc, false, true, dict->rows, per_key, err)
+                : compare_columns(call, ev, kc, d, true, false, dict->rows, per_key, err);
+  if (*rc)
+    return true;
+  const uint32_t *keys = lc->data;
+  for (uint32_t i = 0; i < rows; i++)
+    r[i] = per_key[keys[i]];
+  return true;
+}
+
+static int exec_compare(struct fn_call *call, struct eval *ev, struct column **args, uint32_t rows,
+                        struct column **out, struct error *err)
+{
+  struct column *x = args[0], *y = args[1];
+  bool ca = x->is_const, cb = y->is_const;
+  uint32_t n = (ca && cb) ? 1 : rows;
+  struct column *c = col_new(ev->arena, type_u8(), n);
+  uint8_t *r = c->data;
+  if (ca && cb)
+    ca = cb = false; /* n == 1: plain loop */
+  int rc = 0;
+  if (x->type->id == TYPE_LOW_CARDINALITY && n == rows && compare_by_dict(call, ev, x, y, true, n, r, &rc, err)) {
+    *out = c;
+    return rc;
+  }
+  if (y->type->id == TYPE_LOW_CARDINALITY && n == rows && compare_by_dict(call, ev, y, x, false, n, r, &rc, err)) {
+    *out = c;
+    return rc;
+  }
+  if (x->type->id == TYPE_LOW_CARDINALITY)
+    x = col_strip_lc(ev->arena, x);
+  if (y->type->id == TYPE_LOW_CARDINALITY)
+    y = col_strip_lc(ev->arena, y);
+  rc = compare_columns(call, ev, x, y, ca, cb, n, r, err);
+  *out = c;
+  return rc;
 }
 
 /* Date vs DateTime compare as seconds: convert the Date side. */
@@ -224,12 +311,40 @@ static void truth(struct arena *a, const struct column *c, uint32_t rows, uint8_
   *val = (uint8_t *)col_as_bool(a, c, rows);
 }
 
+/* Bytes of a word: 1 where nonzero, else 0. */
+static inline uint64_t word_truth(uint64_t w)
+{
+  const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+  return ((((w & low7) + low7) | w) & ~low7) >> 7;
+}
+
+/* acc[i] = acc[i] AND/OR (v[i] != 0), flipped to (v[i] == 0) by invert;
+ * acc holds 0/1. Eight rows per step. */
+static void fold_truth(uint8_t *acc, const uint8_t *v, uint32_t rows, bool is_and, bool invert)
+{
+  const uint64_t ones = invert ? 0x0101010101010101ull : 0;
+  uint32_t i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    uint64_t a, w;
+    memcpy(&a, acc + i, 8);
+    memcpy(&w, v + i, 8);
+    w = word_truth(w) ^ ones;
+    a = is_and ? a & w : a | w;
+    memcpy(acc + i, &a, 8);
+  }
+  for (; i < rows; i++) {
+    uint8_t t = (uint8_t)((v[i] != 0) ^ invert);
+    acc[i] = is_and ? acc[i] & t : acc[i] | t;
+  }
+}
+
 static int exec_and_or(struct fn_call *call, struct eval *ev, struct column **args, uint32_t rows,
                        struct column **out, struct error *err)
 {
   (void)err;
   bool is_and = call->def->op == OP_AND;
-  uint8_t *res = arena_alloc(ev->arena, rows ? rows : 1);
+  struct column *c = col_new(ev->arena, type_u8(), rows);
+  uint8_t *res = c->data;
   uint8_t *rnull = NULL;
   memset(res, is_and ? 1 : 0, rows);
   bool nullable = call->type->id == TYPE_NULLABLE;
@@ -238,27 +353,21 @@ static int exec_and_or(struct fn_call *call, struct eval *ev, struct column **ar
   for (uint32_t k = 0; k < call->arg_count; k++) {
     uint8_t *v, *nl;
     truth(ev->arena, args[k], rows, &v, &nl);
-    bool c = args[k]->is_const;
+    bool cc = args[k]->is_const;
     if (!nl) {
-      if (c) {
+      if (cc) {
         if (is_and && !v[0]) { memset(res, 0, rows); if (rnull) memset(rnull, 0, rows); }
         if (!is_and && v[0]) { memset(res, 1, rows); if (rnull) memset(rnull, 0, rows); }
         continue;
       }
-      if (is_and)
-        for (uint32_t i = 0; i < rows; i++) res[i] &= v[i];
-      else
-        for (uint32_t i = 0; i < rows; i++) res[i] |= v[i];
-      if (rnull) {
-        if (is_and)
-          for (uint32_t i = 0; i < rows; i++) rnull[i] &= v[i];
-        else
-          for (uint32_t i = 0; i < rows; i++) rnull[i] &= !v[i];
-      }
+      fold_truth(res, v, rows, is_and, false);
+      /* a known value clears NULL where it decides: false for and, true for or */
+      if (rnull)
+        fold_truth(rnull, v, rows, true, !is_and);
       continue;
     }
     for (uint32_t i = 0; i < rows; i++) {
-      uint32_t j = c ? 0 : i;
+      uint32_t j = cc ? 0 : i;
       bool isnull = nl[j];
       bool val = v[j];
       if (is_and) {
@@ -276,9 +385,6 @@ static int exec_and_or(struct fn_call *call, struct eval *ev, struct column **ar
     for (uint32_t i = 0; i < rows; i++)
       if (rnull[i])
         res[i] = 0;
-  struct column *c = col_from_u64(ev->arena, type_u8(), NULL, 0);
-  c = col_new(ev->arena, type_u8(), rows);
-  memcpy(c->data, res, rows);
   *out = nullable ? col_wrap_nullable(ev->arena, c, rnull) : c;
   return 0;
 }
@@ -355,6 +461,21 @@ static int exec_in(struct fn_call *call, struct eval *ev, struct column **args, 
   bool null_eq = mode >= 2;
   struct column *x = args[0];
   uint32_t n = x->is_const ? 1 : rows;
+  if (x->type->id == TYPE_LOW_CARDINALITY && !x->is_const && call->type->id != TYPE_NULLABLE) {
+    /* a plain dictionary of the set's type: look each entry up once */
+    const struct column *dict = x->children[0];
+    if (dict->rows && dict->rows <= rows && datatype_equal(dict->type, st->elem_type)) {
+      uint8_t *per_key = arena_alloc(ev->arena, dict->rows);
+      value_set_lookup(st->set, dict, dict->rows, per_key);
+      struct column *c = col_new(ev->arena, type_u8(), rows);
+      uint8_t *r = c->data;
+      const uint32_t *keys = x->data;
+      for (uint32_t i = 0; i < rows; i++)
+        r[i] = per_key[keys[i]] ^ negate;
+      *out = c;
+      return 0;
+    }
+  }
   if (x->type->id == TYPE_LOW_CARDINALITY)
     x = col_strip_lc(ev->arena, x);
   const uint8_t *nulls = NULL;

@@ -51,6 +51,41 @@ static uint8_t *new_group(struct agg_op *g)
   return p;
 }
 
+/* Slots of a per-block cache of group ids by dictionary keys when every
+ * key column is a non-const LowCardinality and the key combinations are
+ * few next to the rows; 0 when the cache does not pay. */
+static uint64_t lc_key_space(const struct block *in, uint32_t kc, uint32_t rows)
+{
+  uint64_t space = 1, limit = 4 * (uint64_t)rows + 1024;
+  for (uint32_t k = 0; k < kc; k++) {
+    const struct column *c = in->columns[k];
+    if (c->type->id != TYPE_LOW_CARDINALITY || c->is_const || c->children[0]->rows == 0)
+      return 0;
+    space *= c->children[0]->rows;
+    if (space > limit)
+      return 0;
+  }
+  return space;
+}
+
+/* The group id of row r by its serialized keys; a new group takes the
+ * row's key values. */
+static uint32_t group_of_row(struct agg_op *g, struct block *in, uint32_t r)
+{
+  uint32_t kc = g->spec.key_count;
+  buf_reset(&g->kb);
+  for (uint32_t k = 0; k < kc; k++)
+    key_serialize(&g->kb, in->columns[k], r);
+  bool is_new;
+  uint32_t id = key_table_insert(&g->keys, g->kb.data, g->kb.len, hash_bytes(g->kb.data, g->kb.len), &is_new);
+  if (is_new) {
+    new_group(g);
+    for (uint32_t k = 0; k < kc; k++)
+      column_append_from(g->key_acc[k], in->columns[k], column_row(in->columns[k], r));
+  }
+  return id;
+}
+
 static int agg_consume(struct agg_op *g, struct block *in, struct error *err)
 {
   struct op *op = &g->base;
@@ -77,18 +112,26 @@ static int agg_consume(struct agg_op *g, struct block *in, struct error *err)
       }
       places[r] = g->groups[id];
     }
+  } else if (lc_key_space(in, kc, rows)) {
+    /* LowCardinality keys: a row whose dictionary keys were seen before in
+     * this block reuses that row's group; the first one looks it up as the
+     * per-row path does, so groups are created in the same order. */
+    uint64_t space = lc_key_space(in, kc, rows);
+    uint32_t *cache = arena_alloc(a, space * sizeof *cache);
+    memset(cache, 0xff, space * sizeof *cache);
+    for (uint32_t r = 0; r < rows; r++) {
+      uint64_t code = 0;
+      for (uint32_t k = 0; k < kc; k++) {
+        const struct column *c = in->columns[k];
+        code = code * c->children[0]->rows + ((const uint32_t *)c->data)[r];
+      }
+      if (cache[code] == UINT32_MAX)
+        cache[code] = group_of_row(g, in, r);
+      places[r] = g->groups[cache[code]];
+    }
   } else {
     for (uint32_t r = 0; r < rows; r++) {
-      buf_reset(&g->kb);
-      for (uint32_t k = 0; k < kc; k++)
-        key_serialize(&g->kb, in->columns[k], r);
-      bool is_new;
-      uint32_t id = key_table_insert(&g->keys, g->kb.data, g->kb.len, hash_bytes(g->kb.data, g->kb.len), &is_new);
-      if (is_new) {
-        new_group(g);
-        for (uint32_t k = 0; k < kc; k++)
-          column_append_from(g->key_acc[k], in->columns[k], column_row(in->columns[k], r));
-      }
+      uint32_t id = group_of_row(g, in, r);  /* may grow g->groups */
       places[r] = g->groups[id];
     }
   }

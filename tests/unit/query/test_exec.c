@@ -279,6 +279,39 @@ static void test_statements(void)
   CHECK_Q("SELECT number FROM numbers(10) WHERE number < 2 SETTINGS max_result_rows = 5", "0\n1\n");
 }
 
+/* The typed fast paths (LowCardinality by dictionary, String and logic
+ * kernels, GROUP BY by dictionary keys, quantile by selection) give what
+ * the per-row paths gave. */
+static void test_fast_paths(void)
+{
+  CHECK_Q("SELECT m['a'], m['c'], m['x'], mapContains(m, 'c'), mapContains(m, 'y')"
+          " FROM (SELECT CAST(map('a', number, 'c', 2), 'Map(LowCardinality(String), UInt64)') AS m FROM numbers(3))",
+          "0\t2\t0\t1\t0\n1\t2\t0\t1\t0\n2\t2\t0\t1\t0\n");
+  CHECK_Q("SELECT s, s = 'b', s != 'b', s < 'b', 'b' <= s, s IN ('a', 'c'), s NOT IN ('a')"
+          " FROM (SELECT toLowCardinality(arrayJoin(['b', '', 'a', 'c', 'b'])) AS s)",
+          "b\t1\t0\t0\t1\t0\t1\n\t0\t1\t1\t0\t0\t1\na\t0\t1\t1\t0\t1\t0\nc\t0\t1\t0\t1\t1\t1\nb\t1\t0\t0\t1\t0\t1\n");
+  CHECK_Q("SELECT toLowCardinality(toString(number % 3)) AS s, count() FROM numbers(10) GROUP BY s",
+          "0\t4\n1\t3\n2\t3\n");
+  CHECK_Q("SELECT s, t, count()"
+          " FROM (SELECT toLowCardinality(toString(number % 3)) AS s, toLowCardinality(toString(number % 2)) AS t FROM numbers(10)) GROUP BY s, t",
+          "0\t0\t2\n1\t1\t2\n2\t0\t2\n0\t1\t2\n1\t0\t1\n2\t1\t1\n");
+  CHECK_Q("SELECT x, y, x AND y, x OR y, x AND 1 AND y, x OR 0 OR y"
+          " FROM (SELECT if(number % 3 = 0, NULL, number % 3 = 1) AS x, if(number < 3, NULL, number < 6) AS y FROM numbers(9))",
+          "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n1\t\\N\t\\N\t1\t\\N\t1\n0\t\\N\t0\t\\N\t0\t\\N\n\\N\t1\t\\N\t1\t\\N\t1\n1\t1\t1\t1\t1\t1\n0\t1\t0\t1\t0\t1\n\\N\t0\t0\t\\N\t0\t\\N\n1\t0\t0\t1\t0\t1\n0\t0\t0\t0\t0\t0\n");
+  CHECK_Q("SELECT number, number % 3 = 0 AND number > 2 OR number = 1, number % 4 AND number % 3"
+          " FROM numbers(7)",
+          "0\t0\t0\n1\t1\t1\n2\t0\t1\n3\t1\t0\n4\t0\t0\n5\t0\t1\n6\t1\t0\n");
+  CHECK_Q("SELECT quantile(0.5)(x), quantileExact(0.5)(x), quantileExact(0.3)(x)"
+          " FROM (SELECT if(number % 2 = 0, -0., 0.) AS x FROM numbers(200))",
+          "0\t-0\t-0\n");
+  CHECK_Q("SELECT quantile(0.9)(number * 7 % 1000), quantileExact(0.5)(number * 7 % 1000), median(toFloat64(number) - 300)"
+          " FROM numbers(1000)",
+          "899.1\t500\t199.5\n");
+  CHECK_Q("SELECT s, countIf(s = 'b'), sumIf(number, s != 'a')"
+          " FROM (SELECT number, toLowCardinality(toString(char(97 + number % 3))) AS s FROM numbers(9)) GROUP BY s ORDER BY s",
+          "a\t0\t0\nb\t3\t12\nc\t0\t15\n");
+}
+
 int main(void)
 {
   test_basics();
@@ -288,6 +321,7 @@ int main(void)
   test_nulls();
   test_conditionals();
   test_aggregation();
+  test_fast_paths();
   test_sorting();
   test_streaming();
   test_misc();
