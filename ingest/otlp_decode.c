@@ -13,8 +13,9 @@
  *     and then copied from that first row in the same column (LowCardinality
  *     keys are reused, nothing is stringified twice).
  *  3. Other LowCardinality values read from the body go through a
- *     per-column cache (bytes → a row already holding them) before the
- *     column's own dictionary.
+ *     per-column cache (bytes → their dictionary key) before the column's
+ *     own dictionary; a Map key is first compared with the key that
+ *     followed the previous one last time (struct lc_next).
  *  4. Nothing in a block points into the body or the scratch arena.
  *  5. A singular field sent more than once: the last one wins, embedded
  *     messages included (protobuf would merge those; OTLP encoders never
@@ -39,13 +40,19 @@ struct vec {
   size_t elem;                      /* bytes per element */
 };
 
-static void *vec_push(struct vec *v)
+/* A new last element, not zeroed: the caller sets every field it reads. */
+static void *vec_push_raw(struct vec *v)
 {
   if (v->count == v->cap) {
     v->cap = v->cap ? v->cap * 2 : 16;
     v->data = mem_realloc(v->data, v->cap * v->elem);
   }
-  void *p = v->data + v->count++ * v->elem;
+  return v->data + v->count++ * v->elem;
+}
+
+static void *vec_push(struct vec *v)
+{
+  void *p = vec_push_raw(v);
   memset(p, 0, v->elem);
   return p;
 }
@@ -58,13 +65,25 @@ struct lc_slot {
   uint64_t hash;                    /* 0 = empty */
   const char *ptr;                  /* into the body, or static */
   size_t len;
-  uint32_t row;                     /* a row of the column holding this value */
+  uint32_t key;                     /* the column's dictionary key for these bytes */
+};
+
+/* The Map key that last followed a given key in a row (or began one).
+ * Items of one kind list the same attribute keys in the same order, so the
+ * guess is usually right and costs one memcmp instead of a hash lookup. */
+struct lc_next {
+  const char *ptr;                  /* into the body; NULL = no guess yet */
+  size_t len;
+  uint32_t key;
 };
 
 struct lc_cache {
   const struct column *col;
   struct lc_slot *slots;
   uint32_t mask, used;
+  struct lc_next *next;             /* [0]: a row's first key; [k + 1]: the key after key k */
+  uint32_t next_count;              /* entries in next (0 until put_attrs uses it) */
+  struct lc_next last;              /* the bytes put_lc saw last, matched by address only */
 };
 
 struct event_rec {
@@ -227,10 +246,66 @@ static bool f_rep_varint(struct pbr *r, uint32_t wt, struct vec *v)
   return true;
 }
 
-/* A KeyValue at nesting `depth`, appended to v. */
+/* The common KeyValue shape, {key = 1, value = 2 {one scalar member}} in
+ * that order with nothing else, read without kv_parse's generality; false
+ * for anything else (kv_parse then decides). The result is what kv_parse
+ * gives for the same bytes. */
+static bool kv_parse_plain(struct slice s, struct kv_rec *kv)
+{
+  struct pbr r = pbr_of(s), a;
+  struct slice val;
+  uint64_t x;
+  if (r.p == r.end || *r.p != (1 << 3 | WT_LEN))
+    return false;
+  r.p++;
+  if (!rd_len(&r, &kv->key) || r.p == r.end || *r.p != (2 << 3 | WT_LEN))
+    return false;
+  r.p++;
+  if (!rd_len(&r, &val) || r.p != r.end)
+    return false;
+  a = pbr_of(val);
+  if (a.p == a.end) {
+    kv->value.kind = ANY_NONE;
+    return true;
+  }
+  switch (*a.p++) {
+  case ANY_STRING << 3 | WT_LEN:
+    kv->value.kind = ANY_STRING;
+    if (!rd_len(&a, &kv->value.u.s))
+      return false;
+    break;
+  case ANY_BOOL << 3 | WT_VARINT:
+    kv->value.kind = ANY_BOOL;
+    if (!rd_varint(&a, &x))
+      return false;
+    kv->value.u.b = x != 0;
+    break;
+  case ANY_INT << 3 | WT_VARINT:
+    kv->value.kind = ANY_INT;
+    if (!rd_varint(&a, &x))
+      return false;
+    kv->value.u.i = (int64_t)x;
+    break;
+  case ANY_DOUBLE << 3 | WT_I64:
+    kv->value.kind = ANY_DOUBLE;
+    if (!rd_fixed64(&a, &x))
+      return false;
+    memcpy(&kv->value.u.f, &x, 8);
+    break;
+  default:
+    return false;
+  }
+  return a.p == a.end;
+}
+
+/* A KeyValue at nesting `depth`, appended to v. Both parsers set the key,
+ * the value's kind and the union member that kind reads. */
 static bool read_kv(struct decoder *d, struct vec *v, struct slice s, uint32_t depth)
 {
-  int rc = kv_parse(s, depth, true, vec_push(v));
+  struct kv_rec *kv = vec_push_raw(v);
+  if (depth + 1 <= OTLP_MESSAGE_DEPTH_MAX && kv_parse_plain(s, kv))
+    return true;
+  int rc = kv_parse(s, depth, true, kv);
   return rc == ANY_OK || any_failed(d, rc, "KeyValue", s);
 }
 
@@ -288,6 +363,9 @@ static struct lc_cache *lc_cache_for(struct decoder *d, const struct column *c)
   lc->mask = 63;
   lc->used = 0;
   lc->slots = arena_calloc(d->scratch, lc->mask + 1, sizeof *lc->slots);
+  lc->next = NULL;
+  lc->next_count = 0;
+  lc->last = (struct lc_next){ NULL, 0, 0 };
   return lc;
 }
 
@@ -307,26 +385,88 @@ static void lc_grow(struct decoder *d, struct lc_cache *lc)
   lc->mask = mask;
 }
 
-/* Appends bytes that stay valid for the whole decode to a LowCardinality column. */
-static void put_lc(struct decoder *d, struct lc_cache *lc, struct column *c, const char *p, size_t n)
+/* memcmp(a, b, n) == 0 inlined for the short keys and names compared per
+ * item, where a libc call costs more than the comparison. */
+static inline bool bytes_equal(const char *a, const char *b, size_t n)
+{
+  uint64_t x, y;
+  for (; n >= 8; n -= 8, a += 8, b += 8) {
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    if (x != y)
+      return false;
+  }
+  for (; n; n--)
+    if (*a++ != *b++)
+      return false;
+  return true;
+}
+
+/* Appends a key already in c's dictionary: what column_append_from(c, c, row)
+ * does for a row holding that key, without its dispatch. */
+static void lc_push_key(struct column *c, uint32_t key)
+{
+  if (c->rows == c->capacity)
+    column_reserve(c, 1);
+  ((uint32_t *)c->data)[c->rows++] = key;
+}
+
+/* Appends bytes that stay valid for the whole decode to a LowCardinality
+ * column; returns the dictionary key they got. */
+static uint32_t put_lc(struct decoder *d, struct lc_cache *lc, struct column *c, const char *p, size_t n)
 {
   if (!lc) {
     column_append_bytes(c, p, n);
-    return;
+    return ((const uint32_t *)c->data)[c->rows - 1];
+  }
+  if (p == lc->last.ptr && n == lc->last.len) {  /* enum names are static strings */
+    lc_push_key(c, lc->last.key);
+    return lc->last.key;
   }
   uint64_t h = XXH3_64bits(p, n) | 1;
   uint32_t i = (uint32_t)h & lc->mask;
   for (; lc->slots[i].hash; i = (i + 1) & lc->mask) {
     const struct lc_slot *s = &lc->slots[i];
-    if (s->hash == h && s->len == n && (n == 0 || !memcmp(s->ptr, p, n))) {
-      column_append_from(c, c, s->row);
-      return;
+    if (s->hash == h && s->len == n && bytes_equal(s->ptr, p, n)) {
+      lc_push_key(c, s->key);
+      lc->last = (struct lc_next){ p, n, s->key };
+      return s->key;
     }
   }
   column_append_bytes(c, p, n);
-  lc->slots[i] = (struct lc_slot){ h, p, n, c->rows - 1 };
+  uint32_t key = ((const uint32_t *)c->data)[c->rows - 1];
+  lc->slots[i] = (struct lc_slot){ h, p, n, key };
+  lc->last = (struct lc_next){ p, n, key };
   if (++lc->used * 2 > lc->mask)
     lc_grow(d, lc);
+  return key;
+}
+
+/* put_lc for a Map key, trying the lc_next guess first. `after` is the
+ * row's previous key + 1 (0 for its first key); returns this key + 1. */
+static uint32_t put_lc_after(struct decoder *d, struct lc_cache *lc, struct column *c, uint32_t after, const char *p,
+                             size_t n)
+{
+  if (!lc)
+    return put_lc(d, lc, c, p, n) + 1;
+  if (after >= lc->next_count) {
+    uint32_t count = lc->next_count ? lc->next_count : 64;
+    while (count <= after)
+      count *= 2;
+    struct lc_next *next = arena_calloc(d->scratch, count, sizeof *next);
+    if (lc->next_count)
+      memcpy(next, lc->next, lc->next_count * sizeof *next);
+    lc->next = next;
+    lc->next_count = count;
+  }
+  struct lc_next *g = &lc->next[after];
+  if (g->ptr && g->len == n && (g->ptr == p || bytes_equal(g->ptr, p, n))) {
+    lc_push_key(c, g->key);
+    return g->key + 1;
+  }
+  uint32_t key = put_lc(d, lc, c, p, n);
+  *g = (struct lc_next){ p, n, key };
+  return key + 1;
 }
 
 static void put_lc_slice(struct decoder *d, struct column *c, struct slice s)
@@ -372,10 +512,29 @@ static void put_attrs(struct decoder *d, struct column *map, const struct vec *v
 {
   struct column *keys = map->children[0], *vals = map->children[1];
   struct lc_cache *lc = lc_cache_for(d, keys);
+  uint32_t after = 0;
   for (size_t i = first; i < first + count; i++) {
     const struct kv_rec *kv = &VEC_AT(v, struct kv_rec, i);
-    put_lc(d, lc, keys, kv->key.ptr, kv->key.len);
+    after = put_lc_after(d, lc, keys, after, kv->key.ptr, kv->key.len);
     put_value(d, vals, &kv->value);
+  }
+  column_close_array_row(map);
+}
+
+/* Copies Map row `row` of map onto its end: put_same for a
+ * Map(LowCardinality(String), String), with the keys copied as one run. */
+static void put_same_attrs(struct column *map, uint32_t row)
+{
+  struct column *keys = map->children[0], *vals = map->children[1];
+  uint64_t start = row ? map->offsets[row - 1] : 0, end = map->offsets[row];
+  uint32_t n = (uint32_t)(end - start);
+  if (n) {
+    if (keys->capacity - keys->rows < n)
+      column_reserve(keys, n);
+    uint32_t *k = keys->data;
+    memcpy(k + keys->rows, k + start, (size_t)n * sizeof *k);
+    keys->rows += n;
+    column_append_range(vals, vals, (uint32_t)start, n);
   }
   column_close_array_row(map);
 }
@@ -719,7 +878,7 @@ static void put_span(struct decoder *d, struct block *b, const struct span_rec *
     *res_row = row;
   } else {
     put_same(c[TR_SERVICE_NAME], *res_row);
-    put_same(c[TR_RESOURCE_ATTRIBUTES], *res_row);
+    put_same_attrs(c[TR_RESOURCE_ATTRIBUTES], *res_row);
   }
   put_bytes(c[TR_SCOPE_NAME], sc->name);
   put_bytes(c[TR_SCOPE_VERSION], sc->version);
@@ -906,7 +1065,7 @@ static void put_log(struct decoder *d, struct block *b, const struct log_rec *lr
   } else {
     put_same(c[LG_SERVICE_NAME], *res_row);
     put_same(c[LG_RESOURCE_SCHEMA_URL], *res_row);
-    put_same(c[LG_RESOURCE_ATTRIBUTES], *res_row);
+    put_same_attrs(c[LG_RESOURCE_ATTRIBUTES], *res_row);
   }
   put_value(d, c[LG_BODY], &lr->body);
   if (*scope_row == UINT32_MAX) {
@@ -919,7 +1078,7 @@ static void put_log(struct decoder *d, struct block *b, const struct log_rec *lr
     put_same(c[LG_SCOPE_SCHEMA_URL], *scope_row);
     put_same(c[LG_SCOPE_NAME], *scope_row);
     put_same(c[LG_SCOPE_VERSION], *scope_row);
-    put_same(c[LG_SCOPE_ATTRIBUTES], *scope_row);
+    put_same_attrs(c[LG_SCOPE_ATTRIBUTES], *scope_row);
   }
   put_attrs(d, c[LG_LOG_ATTRIBUTES], &d->kvs, 0, d->kvs.count);
   put_bytes(c[LG_EVENT_NAME], lr->event_name);
@@ -1174,7 +1333,7 @@ static void put_metric_head(struct decoder *d, struct metric_ctx *m, int kind, c
     column_append_bytes(c[MT_SERVICE_NAME], d->service.data, d->service.len);
     m->res_row[kind] = row;
   } else {
-    put_same(c[MT_RESOURCE_ATTRIBUTES], m->res_row[kind]);
+    put_same_attrs(c[MT_RESOURCE_ATTRIBUTES], m->res_row[kind]);
     put_same(c[MT_RESOURCE_SCHEMA_URL], m->res_row[kind]);
     put_same(c[MT_SERVICE_NAME], m->res_row[kind]);
   }
@@ -1188,7 +1347,7 @@ static void put_metric_head(struct decoder *d, struct metric_ctx *m, int kind, c
   } else {
     put_same(c[MT_SCOPE_NAME], m->scope_row[kind]);
     put_same(c[MT_SCOPE_VERSION], m->scope_row[kind]);
-    put_same(c[MT_SCOPE_ATTRIBUTES], m->scope_row[kind]);
+    put_same_attrs(c[MT_SCOPE_ATTRIBUTES], m->scope_row[kind]);
     put_same(c[MT_SCOPE_DROPPED_ATTR_COUNT], m->scope_row[kind]);
     put_same(c[MT_SCOPE_SCHEMA_URL], m->scope_row[kind]);
   }

@@ -246,11 +246,12 @@ static size_t shortest_digits(double v, char digits[24], int *exp)
 static const double pow10_exact[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 
-/* The fast form of text_double for 1e-6 <= a < 2^52 with few decimals:
- * the fewest decimals k such that an integer r < 2^52 reads back as a as
- * r / 10^k (IEEE division rounds like strtod). Below 2^52 ulp(a) * 10^k < 1,
- * so at most one integer is that close to a * 10^k and it is the correctly
- * rounded one: the digits shortest_digits would find. false: use it. */
+/* text_double without printf for 1e-6 <= a whose digits fit below 2^52:
+ * the fewest decimals k for which an integer r < 2^52 reads back as a from
+ * r / 10^k (an exact quotient rounded once, as strtod rounds). As r < 2^52,
+ * ulp(a) * 10^k < 1, so only one integer is that close to a * 10^k: the
+ * correctly rounded one, whose digits shortest_digits would pick too.
+ * false when k runs out; the caller then takes the printf path. */
 static bool plain_decimal(struct buf *out, double a)
 {
   const double limit = 4503599627370496.0;      /* 2^52 */
@@ -264,7 +265,7 @@ static bool plain_decimal(struct buf *out, double a)
       if (r < 0 || r >= limit || r / pow10_exact[k] != a)
         continue;
     }
-    uint64_t u = (uint64_t)r, scale = (uint64_t)pow10_exact[k];
+    uint64_t u = (uint64_t)r;
     char tmp[48];
     size_t n = 0;
     for (int i = 0; i < k; i++) {                /* fraction digits, last first */
@@ -277,7 +278,6 @@ static bool plain_decimal(struct buf *out, double a)
       tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
       u /= 10;
     } while (u);
-    (void)scale;
     buf_append(out, tmp + sizeof tmp - n, n);
     return true;
   }

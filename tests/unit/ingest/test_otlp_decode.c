@@ -1067,6 +1067,62 @@ static void test_value_text(void)
   CHECK(!text_hex_decode(&arena, "0g", 2, &d, &n));
 }
 
+/* The significant digits of a decimal text, leading and trailing zeros dropped. */
+static size_t sig_digits(const char *s, char *out)
+{
+  size_t n = 0;
+  for (; *s && *s != 'e'; s++)
+    if (*s >= '0' && *s <= '9' && (n || *s != '0'))
+      out[n++] = *s;
+  while (n && out[n - 1] == '0')
+    n--;
+  out[n] = 0;
+  return n;
+}
+
+/* text_double takes a fast path for values with few decimals; both paths must
+ * give the shortest digits that read back, correctly rounded, in the notation
+ * encoding/json picks. The reference digits come from printf at rising precision. */
+static void test_double_text_shortest(void)
+{
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 60000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v;
+    switch (i % 6) {
+    case 0: memcpy(&v, &x, 8); break;                                       /* any bits */
+    case 1: v = (double)(int64_t)(x % 100000000) / pow(10, (double)(x >> 59)); break;  /* few decimals */
+    case 2: v = ldexp((double)(x >> 11), (int)(x % 80) - 70); break;
+    case 3: v = (double)(x >> (x % 64)); break;                             /* integers, to 2^64 */
+    case 4: v = nextafter((double)(x % 1000000) / 1000, (x & 1) ? 1e300 : -1e300); break;
+    default: v = 4503599627370496.0 + (double)(x % 64) / 4 - 8; break;     /* around 2^52 */
+    }
+    if (!isfinite(v) || v == 0)
+      continue;
+    struct buf b;
+    buf_init(&b);
+    REQUIRE(text_double(&b, v));
+    buf_append_char(&b, 0);
+    char ref[40], want[24], got[40];
+    int prec = 1;
+    for (; prec < 17; prec++) {
+      snprintf(ref, sizeof ref, "%.*e", prec - 1, v);
+      if (strtod(ref, NULL) == v)
+        break;
+    }
+    snprintf(ref, sizeof ref, "%.*e", prec - 1, v);
+    sig_digits(ref, want);
+    sig_digits(b.data, got);
+    double a = fabs(v);
+    bool sci = a < 1e-6 || a >= 1e21;
+    if (strtod(b.data, NULL) != v || strcmp(got, want) || (strchr(b.data, 'e') != NULL) != sci) {
+      fprintf(stderr, "text_double(%.17g) = %s, want digits %s\n", v, b.data, want);
+      test_failures++;
+    }
+    buf_free(&b);
+  }
+}
+
 /* ---- responses ---- */
 
 static void test_responses(void)
@@ -1381,6 +1437,7 @@ int main(void)
   arena_init(&arena, 0);
   write_corpus = getenv("SPANHOUSE_WRITE_CORPUS") != NULL;
   test_value_text();
+  test_double_text_shortest();
   test_traces();
   test_json_ids();
   test_request_errors();
