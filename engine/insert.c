@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,12 +21,16 @@
 
 /* ---- sorting ---- */
 
-enum key_kind { K_GENERIC, K_UNSIGNED, K_SIGNED, K_STRING };
+enum key_kind { K_GENERIC, K_UNSIGNED, K_SIGNED, K_STRING, K_PREFIX };
 
+/* K_PREFIX stands for several leading keys packed into one u64 per row
+ * (ordered codes: values, sign-flipped values, dictionary ranks) that
+ * compares exactly as those keys did. */
 struct key_spec {
   const struct column *c;
   enum key_kind kind;
   size_t width;
+  const uint64_t *prefix;        /* K_PREFIX: per row id */
 };
 
 static uint64_t load_u(const char *p, size_t w)
@@ -54,6 +59,11 @@ static int cmp_keys(const struct key_spec *k, uint32_t n, uint32_t a, uint32_t b
     const struct column *c = k[i].c;
     int r;
     switch (k[i].kind) {
+    case K_PREFIX: {
+      uint64_t x = k[i].prefix[a], y = k[i].prefix[b];
+      r = x < y ? -1 : x > y;
+      break;
+    }
     case K_UNSIGNED: {
       uint64_t x = load_u((const char *)c->data + a * k[i].width, k[i].width);
       uint64_t y = load_u((const char *)c->data + b * k[i].width, k[i].width);
@@ -86,6 +96,85 @@ static int cmp_keys(const struct key_spec *k, uint32_t n, uint32_t a, uint32_t b
   return 0;
 }
 
+static int cmp_dict_entries(const void *x, const void *y, void *ctx)
+{
+  const struct column *d = ctx;
+  return column_compare_rows(d, *(const uint32_t *)x, d, *(const uint32_t *)y, false);
+}
+
+/* rank[k] for each entry k of a LowCardinality dictionary: equal values get
+ * equal ranks and ranks order as column_compare_rows orders the values.
+ * Returns the highest rank. */
+static uint32_t dict_ranks(const struct column *d, uint32_t *rank)
+{
+  uint32_t *order = mem_alloc((size_t)d->rows * sizeof *order + 1);
+  for (uint32_t k = 0; k < d->rows; k++)
+    order[k] = k;
+  qsort_r(order, d->rows, sizeof *order, cmp_dict_entries, (void *)d);
+  uint32_t r = 0;
+  for (uint32_t j = 0; j < d->rows; j++) {
+    if (j && cmp_dict_entries(&order[j - 1], &order[j], (void *)d) != 0)
+      r++;
+    rank[order[j]] = r;
+  }
+  mem_free(order);
+  return r;
+}
+
+static uint32_t bits_for(uint64_t max) { return max ? 64 - (uint32_t)__builtin_clzll(max) : 0; }
+
+/* Packs the leading keys of spec that have ordered fixed-width codes and fit
+ * in 64 bits together into prefix[row] for every row in perm; returns how
+ * many keys were packed (0: none, prefix untouched). */
+static uint32_t pack_prefix(const struct key_spec *spec, uint32_t ns, const uint32_t *perm, uint32_t n,
+                            uint64_t *prefix)
+{
+  uint32_t bits[64], *ranks[64], used = 0, m = 0;
+  for (; m < ns; m++) {
+    const struct column *c = spec[m].c;
+    uint32_t b;
+    ranks[m] = NULL;
+    if (spec[m].kind == K_UNSIGNED || spec[m].kind == K_SIGNED) {
+      b = (uint32_t)spec[m].width * 8;
+    } else if (spec[m].kind == K_GENERIC && !c->is_const && c->type->id == TYPE_LOW_CARDINALITY &&
+               c->children[0]->rows && c->children[0]->rows <= n) {
+      ranks[m] = mem_alloc((size_t)c->children[0]->rows * sizeof *ranks[m]);
+      b = bits_for(dict_ranks(c->children[0], ranks[m]));
+    } else {
+      break;
+    }
+    if (used + b > 64) {
+      mem_free(ranks[m]);
+      break;
+    }
+    bits[m] = b;
+    used += b;
+  }
+  uint32_t packed = used ? m : 0;  /* 0 bits: nothing to compare, leave the keys as they were */
+  for (uint32_t i = 0; packed && i < n; i++) {
+    uint32_t row = perm[i];
+    uint64_t v = 0;
+    for (uint32_t j = 0; j < m; j++) {
+      const struct column *c = spec[j].c;
+      uint64_t code;
+      if (ranks[j])
+        code = ranks[j][((const uint32_t *)c->data)[row]];
+      else if (spec[j].kind == K_UNSIGNED)
+        code = load_u((const char *)c->data + row * spec[j].width, spec[j].width);
+      else
+        code = (uint64_t)load_i((const char *)c->data + row * spec[j].width, spec[j].width) ^
+               (1ull << (spec[j].width * 8 - 1));
+      if (spec[j].kind == K_SIGNED && spec[j].width < 8)
+        code &= (1ull << (spec[j].width * 8)) - 1;
+      v = bits[j] == 64 ? code : v << bits[j] | code;
+    }
+    prefix[row] = v;
+  }
+  for (uint32_t j = 0; j < m; j++)
+    mem_free(ranks[j]);
+  return packed;
+}
+
 void sort_rows(const struct column *const *keys, uint32_t nkeys, uint32_t *perm, uint32_t n)
 {
   if (!nkeys || n < 2)
@@ -94,22 +183,35 @@ void sort_rows(const struct column *const *keys, uint32_t nkeys, uint32_t *perm,
   uint32_t ns = nkeys < 64 ? nkeys : 64;   /* later elements rarely decide an order; XXX: capped */
   for (uint32_t i = 0; i < ns; i++) {
     const struct column *c = keys[i];
-    spec[i] = (struct key_spec){ c, K_GENERIC, 0 };
+    spec[i] = (struct key_spec){ c, K_GENERIC, 0, NULL };
     if (c->is_const)
       continue;
     enum type_id id = c->type->id;
     if ((id >= TYPE_UINT8 && id <= TYPE_UINT64) || id == TYPE_BOOL || id == TYPE_DATE || id == TYPE_DATETIME)
-      spec[i] = (struct key_spec){ c, K_UNSIGNED, datatype_fixed_bytes(c->type) };
+      spec[i] = (struct key_spec){ c, K_UNSIGNED, datatype_fixed_bytes(c->type), NULL };
     else if ((id >= TYPE_INT8 && id <= TYPE_INT64) || id == TYPE_DATETIME64 || id == TYPE_ENUM8 || id == TYPE_ENUM16)
-      spec[i] = (struct key_spec){ c, K_SIGNED, datatype_fixed_bytes(c->type) };
+      spec[i] = (struct key_spec){ c, K_SIGNED, datatype_fixed_bytes(c->type), NULL };
     else if (id == TYPE_STRING)
-      spec[i] = (struct key_spec){ c, K_STRING, 0 };
+      spec[i] = (struct key_spec){ c, K_STRING, 0, NULL };
+  }
+  uint32_t max_row = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (perm[i] > max_row)
+      max_row = perm[i];
+  uint64_t *prefix = mem_alloc(((size_t)max_row + 1) * sizeof *prefix);
+  uint32_t packed = pack_prefix(spec, ns, perm, n, prefix);
+  if (packed) {
+    memmove(&spec[1], &spec[packed], (ns - packed) * sizeof spec[0]);
+    spec[0] = (struct key_spec){ NULL, K_PREFIX, 8, prefix };
+    ns = ns - packed + 1;
   }
   bool sorted = true;
   for (uint32_t i = 1; i < n && sorted; i++)
     sorted = cmp_keys(spec, ns, perm[i - 1], perm[i]) <= 0;
-  if (sorted)
+  if (sorted) {
+    mem_free(prefix);
     return;
+  }
   /* bottom-up merge sort: insertion-sorted runs of 16, then merges */
   uint32_t *tmp = mem_alloc((size_t)n * sizeof *tmp);
   for (uint32_t lo = 0; lo < n; lo += 16) {
@@ -142,6 +244,7 @@ void sort_rows(const struct column *const *keys, uint32_t nkeys, uint32_t *perm,
   if (src != perm)
     memcpy(perm, src, (size_t)n * sizeof *perm);
   mem_free(tmp);
+  mem_free(prefix);
 }
 
 /* ---- derived values ---- */

@@ -385,10 +385,13 @@ bool codec_hex_applicable(const void *in, size_t n)
   const uint8_t *p = in;
   uint8_t bad = 0;
   size_t i = 0;
-  for (; i + 16 <= n; i += 16) {     /* no early exit inside a run: the loop vectorizes */
-    for (size_t k = 0; k < 16; k++)
-      bad |= hex_nibble[p[i + k]];
-    if (bad & 0x10)
+  for (; i + 64 <= n; i += 64) {     /* compares, not table loads, and no early exit inside a run: the loop vectorizes */
+    uint8_t run = 0;
+    for (size_t k = 0; k < 64; k++) {
+      uint8_t c = p[i + k];
+      run |= (uint8_t)((uint8_t)(c - '0') >= 10 && (uint8_t)(c - 'a') >= 6);
+    }
+    if (run)
       return false;
   }
   for (; i < n; i++)

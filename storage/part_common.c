@@ -178,6 +178,7 @@ void col_encoder_init(struct col_encoder *e, struct arena *a, const struct col_l
       buf_init(&e->groups[i].keys);
       buf_init(&e->groups[i].lens);
       buf_init(&e->groups[i].chars);
+      buf_init(&e->groups[i].scratch);
     }
   e->raw = mem_calloc(layout->stream_count ? layout->stream_count : 1, sizeof *e->raw);
   for (uint32_t i = 0; i < layout->stream_count; i++)
@@ -202,6 +203,7 @@ void col_encoder_free(struct col_encoder *e)
     buf_free(&e->groups[i].keys);
     buf_free(&e->groups[i].lens);
     buf_free(&e->groups[i].chars);
+    buf_free(&e->groups[i].scratch);
   }
   mem_free(e->grouped);
   mem_free(e->groups);
@@ -394,6 +396,18 @@ static uint64_t zstd1_size(const struct buf *b)
   return n;
 }
 
+/* Copies len bytes; short values move as one 16- or 32-byte copy, so
+ * dst needs 32 bytes of slack and src_room bytes are readable at src. */
+static inline void copy_value(char *dst, const char *src, size_t len, size_t src_room)
+{
+  if (len <= 16 && src_room >= 16)
+    memcpy(dst, src, 16);
+  else if (len <= 32 && src_room >= 32)
+    memcpy(dst, src, 32);
+  else
+    memcpy(dst, src, len);
+}
+
 void col_encoder_end_granule(struct col_encoder *e)
 {
   for (uint32_t s = 0; e->grouped && s < e->layout.stream_count; s++) {
@@ -403,9 +417,11 @@ void col_encoder_end_granule(struct col_encoder *e)
     uint32_t n = (uint32_t)(g->keys.len / 4);
     const uint32_t *keys = (const uint32_t *)g->keys.data;
     const uint64_t *lens = (const uint64_t *)g->lens.data;
-    uint32_t *pos = mem_alloc((size_t)n * sizeof *pos);
-    uint32_t *order = mem_alloc((size_t)n * sizeof *order);
-    uint64_t *at = mem_alloc((size_t)n * sizeof *at);    /* element's offset in g->chars */
+    buf_reset(&g->scratch);
+    buf_reserve(&g->scratch, (size_t)n * 16);
+    uint64_t *at = (uint64_t *)g->scratch.data;          /* element's offset in g->chars */
+    uint32_t *pos = (uint32_t *)(at + n);
+    uint32_t *order = pos + n;
     group_positions(keys, n, e->dicts[g->lc].values->rows, pos);
     uint64_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -413,41 +429,56 @@ void col_encoder_end_granule(struct col_encoder *e)
       at[i] = off;
       off += lens[i];
     }
-    struct buf lg, cg;            /* the grouped arrangement */
-    buf_init(&lg);
-    buf_init(&cg);
-    buf_reserve(&lg, (size_t)n * 10);
-    buf_reserve(&cg, g->chars.len);
-    for (uint32_t j = 0; j < n; j++) {
-      uint32_t i = order[j];
-      lg.len += varint_put((uint8_t *)lg.data + lg.len, lens[i]);
-      memcpy(cg.data + cg.len, g->chars.data + at[i], (size_t)lens[i]);
-      cg.len += (size_t)lens[i];
-    }
-    if (!g->decided) {
-      /* the part's first values decide, by trial: grouping wins on varied
-       * values (span attributes), row order on rows that repeat whole
-       * (resource attributes of one pod) */
-      struct buf lr;
-      buf_init(&lr);
-      buf_reserve(&lr, (size_t)n * 10);
-      for (uint32_t i = 0; i < n; i++)
-        lr.len += varint_put((uint8_t *)lr.data + lr.len, lens[i]);
-      uint64_t grouped = zstd1_size(&lg) + zstd1_size(&cg), rows = zstd1_size(&lr) + zstd1_size(&g->chars);
-      g->decided = true;
-      if (grouped >= rows) {
-        e->grouped[s] = e->grouped[s + 1] = false;
-        buf_free(&lg);
-        buf_free(&cg);
-        lg = lr;
-        cg = g->chars;            /* row order: the bytes as they came */
-        buf_init(&g->chars);
-      } else {
-        buf_free(&lr);
+    if (g->decided) {
+      /* grouped, as the first granule chose: straight into the streams */
+      struct buf *lraw = &e->raw[s], *craw = &e->raw[s + 1];
+      buf_reserve(lraw, (size_t)n * 10);
+      buf_reserve(craw, g->chars.len + 32);
+      for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = order[j];
+        lraw->len += varint_put((uint8_t *)lraw->data + lraw->len, lens[i]);
+        copy_value(craw->data + craw->len, g->chars.data + at[i], (size_t)lens[i], g->chars.len - at[i]);
+        craw->len += (size_t)lens[i];
       }
+    } else {
+      struct buf lg, cg;            /* the grouped arrangement */
+      buf_init(&lg);
+      buf_init(&cg);
+      buf_reserve(&lg, (size_t)n * 10);
+      buf_reserve(&cg, g->chars.len);
+      for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = order[j];
+        lg.len += varint_put((uint8_t *)lg.data + lg.len, lens[i]);
+        memcpy(cg.data + cg.len, g->chars.data + at[i], (size_t)lens[i]);
+        cg.len += (size_t)lens[i];
+      }
+      {
+        /* the part's first values decide, by trial: grouping wins on varied
+         * values (span attributes), row order on rows that repeat whole
+         * (resource attributes of one pod) */
+        struct buf lr;
+        buf_init(&lr);
+        buf_reserve(&lr, (size_t)n * 10);
+        for (uint32_t i = 0; i < n; i++)
+          lr.len += varint_put((uint8_t *)lr.data + lr.len, lens[i]);
+        uint64_t grouped = zstd1_size(&lg) + zstd1_size(&cg), rows = zstd1_size(&lr) + zstd1_size(&g->chars);
+        g->decided = true;
+        if (grouped >= rows) {
+          e->grouped[s] = e->grouped[s + 1] = false;
+          buf_free(&lg);
+          buf_free(&cg);
+          lg = lr;
+          cg = g->chars;            /* row order: the bytes as they came */
+          buf_init(&g->chars);
+        } else {
+          buf_free(&lr);
+        }
+      }
+      buf_append(&e->raw[s], lg.data, lg.len);
+      buf_append(&e->raw[s + 1], cg.data, cg.len);
+      buf_free(&lg);
+      buf_free(&cg);
     }
-    buf_append(&e->raw[s], lg.data, lg.len);
-    buf_append(&e->raw[s + 1], cg.data, cg.len);
     uint32_t *uniform = &e->uniform_len[s + 1];
     for (uint32_t i = 0; i < n && *uniform != UINT32_MAX; i++) {
       if (!lens[i])
@@ -457,11 +488,6 @@ void col_encoder_end_granule(struct col_encoder *e)
       else if (*uniform != lens[i])
         *uniform = UINT32_MAX;
     }
-    buf_free(&lg);
-    buf_free(&cg);
-    mem_free(pos);
-    mem_free(order);
-    mem_free(at);
     buf_reset(&g->keys);
     buf_reset(&g->lens);
     buf_reset(&g->chars);

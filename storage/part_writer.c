@@ -283,19 +283,20 @@ static int write_block(struct part_writer *w, const struct codec_chain *chain, c
   return 0;
 }
 
-/* Frames the first len raw bytes of stream s of column c as one block. */
-static int flush_stream(struct part_writer *w, struct wcol *c, uint32_t s, size_t len, struct error *err)
+/* Frames raw bytes [off, off+len) of stream s of column c as one block; the
+ * caller drops them from the raw buffer (once for several blocks). */
+static int flush_stream(struct part_writer *w, struct wcol *c, uint32_t s, size_t off, size_t len, struct error *err)
 {
   struct wstream *ws = &c->streams[s];
-  struct buf *raw = &c->enc.raw[s];
+  const char *data = c->enc.raw[s].data + off;
   struct codec_chain chain = ws->chain;
   struct codec_step pre = { 0, 0 };
-  if (ws->try_hex && len && codec_hex_applicable(raw->data, len))
+  if (ws->try_hex && len && codec_hex_applicable(data, len))
     pre = (struct codec_step){ CODEC_HEX, 0 };
   if (ws->desc.kind == STREAM_LC_KEYS && chain.count < CODEC_CHAIN_MAX) {
     uint32_t mx = 0;
     for (size_t i = 0; i + 4 <= len; i += 4) {
-      uint32_t k = get_u32le((const uint8_t *)raw->data + i);
+      uint32_t k = get_u32le((const uint8_t *)data + i);
       if (k > mx)
         mx = k;
     }
@@ -309,7 +310,7 @@ static int flush_stream(struct part_writer *w, struct wcol *c, uint32_t s, size_
     uint32_t wdt = pre.kind == CODEC_HEX ? ulen / 2 : ulen;
     if (wdt >= 8 && wdt <= 255 && (pre.kind != CODEC_HEX || ulen % 2 == 0) && len / ulen >= 64) {
       size_t count = len / ulen, limit = count * 3 / 4;
-      if (dedup_count_distinct((int)ulen, (const uint8_t *)raw->data, len - len % ulen, limit) <= limit)
+      if (dedup_count_distinct((int)ulen, (const uint8_t *)data, len - len % ulen, limit) <= limit)
         dedup = (struct codec_step){ CODEC_DEDUP, (int16_t)wdt };
     }
   }
@@ -325,7 +326,7 @@ static int flush_stream(struct part_writer *w, struct wcol *c, uint32_t s, size_
   }
   uint32_t ord;
   uint64_t stored;
-  int rc = write_block(w, &chain, raw->data, len, &ord, &stored, err);
+  int rc = write_block(w, &chain, data, len, &ord, &stored, err);
   if (rc)
     return rc;
 
@@ -334,7 +335,6 @@ static int flush_stream(struct part_writer *w, struct wcol *c, uint32_t s, size_
   ws->raw_bytes += len;
   c->stats.compressed_bytes += stored;
   c->stats.uncompressed_bytes += len;
-  buf_consume(raw, len);
   return 0;
 }
 
@@ -347,16 +347,21 @@ static int flush_full(struct part_writer *w, bool at_granule, bool all, struct e
       if (c->streams[s].desc.whole)
         continue;
       struct buf *raw = &c->enc.raw[s];
-      while (raw->len >= w->opt.max_block_bytes) {
-        int rc = flush_stream(w, c, s, w->opt.max_block_bytes, err);
+      size_t off = 0;
+      while (raw->len - off >= w->opt.max_block_bytes) {
+        int rc = flush_stream(w, c, s, off, w->opt.max_block_bytes, err);
         if (rc)
           return rc;
+        off += w->opt.max_block_bytes;
       }
-      if (raw->len && ((at_granule && raw->len >= w->opt.min_block_bytes) || all)) {
-        int rc = flush_stream(w, c, s, raw->len, err);
+      size_t left = raw->len - off;
+      if (left && ((at_granule && left >= w->opt.min_block_bytes) || all)) {
+        int rc = flush_stream(w, c, s, off, left, err);
         if (rc)
           return rc;
+        off += left;
       }
+      buf_consume(raw, off);
     }
   }
   return 0;
@@ -460,14 +465,15 @@ static uint64_t row_bytes(const struct column *c, uint32_t row)
 static void minmax_update(struct part_writer *w, uint32_t i, const struct column *c, uint32_t rows)
 {
   int64_t lo = -1, hi = -1;
-  for (uint32_t r = 0; r < rows; r++) {
-    if (column_is_null(c, r))
-      continue;
-    if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
-      lo = r;
-    if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
-      hi = r;
-  }
+  if (!int_column_extremes(c, 0, rows, &lo, &hi))
+    for (uint32_t r = 0; r < rows; r++) {
+      if (column_is_null(c, r))
+        continue;
+      if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
+        lo = r;
+      if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
+        hi = r;
+    }
   if (lo < 0)
     return;
   const struct datatype *t = c->type;
@@ -712,12 +718,15 @@ int part_writer_finish(struct part_writer *w, struct arena *a, struct part_info 
     for (uint32_t k = 0; k < c->layout.lc_count; k++) {
       col_encoder_add_dict(&c->enc, c->def->type, k);
       const struct lc_desc *L = &c->layout.lcs[k];
-      for (uint32_t s = L->dict_first_stream; s < L->dict_first_stream + L->dict_stream_count; s++)
-        while (c->enc.raw[s].len) {
-          size_t n = c->enc.raw[s].len < w->opt.max_block_bytes ? c->enc.raw[s].len : w->opt.max_block_bytes;
-          if ((rc = flush_stream(w, c, s, n, err)) != 0)
+      for (uint32_t s = L->dict_first_stream; s < L->dict_first_stream + L->dict_stream_count; s++) {
+        size_t len = c->enc.raw[s].len;
+        for (size_t off = 0; off < len; off += w->opt.max_block_bytes) {
+          size_t n = len - off < w->opt.max_block_bytes ? len - off : w->opt.max_block_bytes;
+          if ((rc = flush_stream(w, c, s, off, n, err)) != 0)
             goto out_abort;
         }
+        buf_reset(&c->enc.raw[s]);
+      }
     }
   }
   uint64_t column_end = storage_appender_size(&w->app);

@@ -9,7 +9,11 @@
  *   bloom_filter:  varint m_bits, [u8 k, m_bits / 8 bytes]
  *   tokenbf/ngram: size_bytes bytes
  * Values are hashed as skip_index_value_bytes gives them; Array inputs
- * contribute their elements; NULLs are skipped. */
+ * contribute their elements; NULLs are skipped. Building hashes a value
+ * once per add call where it can tell cheaply that it repeats (the same
+ * dictionary key, a String still in a small table of recent values, or the
+ * same bytes as the previous row's value at that position): a repeat
+ * changes no entry layout above. */
 #include "storage/storage_int.h"
 
 #include <math.h>
@@ -17,6 +21,8 @@
 #include <xxhash.h>
 
 #include "base/alloc.h"
+
+enum { RECENT_SLOTS = 256 };
 
 struct hpair {
   uint64_t h1, h2;
@@ -30,6 +36,12 @@ struct skip_builder {
   struct column *mn, *mx;
   struct hpair *set;             /* bloom/set: distinct hashes, open addressing (h1 == 0 && h2 == 0 empty) */
   uint32_t set_cap, set_used;
+  uint32_t *slots;               /* set_used occupied slots of set, to visit and clear only those */
+  uint8_t *seen;                 /* per dictionary key: met in this add call */
+  uint32_t seen_cap;
+  uint32_t *touched;             /* keys set in seen, to clear them */
+  uint32_t touched_cap;
+  struct slice recent[RECENT_SLOTS];  /* values added in this add call, by a cheap hash of their bytes */
   struct buf set_vals;           /* set: values as varint length + bytes */
   bool overflow;
   uint8_t *bits;                 /* tokenbf/ngrambf */
@@ -119,12 +131,28 @@ static struct hpair hash_of(const void *p, size_t n, uint64_t seed)
   return (struct hpair){ h.low64, h.high64 | 1 };
 }
 
-static void bloom_set(uint8_t *bits, uint64_t m, uint32_t k, struct hpair h)
+/* v % m with a precomputed inv = UINT64_MAX / m: the estimated quotient is
+ * low by at most 2, so the remainder needs at most two corrections. */
+static inline uint64_t mod_by(uint64_t v, uint64_t m, uint64_t inv)
+{
+  uint64_t q = (uint64_t)(((unsigned __int128)v * inv) >> 64);
+  uint64_t r = v - q * m;
+  while (r >= m)
+    r -= m;
+  return r;
+}
+
+static void bloom_set_inv(uint8_t *bits, uint64_t m, uint64_t inv, uint32_t k, struct hpair h)
 {
   for (uint32_t i = 0; i < k; i++) {
-    uint64_t pos = (h.h1 + (uint64_t)i * h.h2) % m;
+    uint64_t pos = mod_by(h.h1 + (uint64_t)i * h.h2, m, inv);
     bits[pos >> 3] |= (uint8_t)(1u << (pos & 7));
   }
+}
+
+static void bloom_set(uint8_t *bits, uint64_t m, uint32_t k, struct hpair h)
+{
+  bloom_set_inv(bits, m, UINT64_MAX / m, k, h);
 }
 
 static bool bloom_test(const uint8_t *bits, uint64_t m, uint32_t k, struct hpair h)
@@ -161,6 +189,9 @@ void skip_builder_destroy(struct skip_builder *b)
   buf_free(&b->set_vals);
   arena_destroy(&b->arena);
   mem_free(b->set);
+  mem_free(b->slots);
+  mem_free(b->seen);
+  mem_free(b->touched);
   mem_free(b->bits);
   mem_free(b);
 }
@@ -171,15 +202,19 @@ static bool set_add(struct skip_builder *b, struct hpair h)
   if ((uint64_t)(b->set_used + 1) * 2 > b->set_cap) {
     uint32_t cap = b->set_cap ? b->set_cap * 2 : 256;
     struct hpair *n = mem_calloc(cap, sizeof *n);
-    for (uint32_t i = 0; i < b->set_cap; i++)
-      if (b->set[i].h2) {
-        uint32_t s = (uint32_t)b->set[i].h1 & (cap - 1);
-        while (n[s].h2)
-          s = (s + 1) & (cap - 1);
-        n[s] = b->set[i];
-      }
+    uint32_t *slots = mem_alloc((size_t)cap / 2 * sizeof *slots);
+    for (uint32_t j = 0; j < b->set_used; j++) {
+      struct hpair o = b->set[b->slots[j]];
+      uint32_t s = (uint32_t)o.h1 & (cap - 1);
+      while (n[s].h2)
+        s = (s + 1) & (cap - 1);
+      n[s] = o;
+      slots[j] = s;
+    }
     mem_free(b->set);
+    mem_free(b->slots);
     b->set = n;
+    b->slots = slots;
     b->set_cap = cap;
   }
   uint32_t s = (uint32_t)h.h1 & (b->set_cap - 1);
@@ -189,7 +224,7 @@ static bool set_add(struct skip_builder *b, struct hpair h)
     s = (s + 1) & (b->set_cap - 1);
   }
   b->set[s] = h;
-  b->set_used++;
+  b->slots[b->set_used++] = s;
   return true;
 }
 
@@ -227,17 +262,59 @@ static void add_value(struct skip_builder *b, struct slice v)
   }
 }
 
+/* Integer value of row r of a plain integer column of width w: unsigned
+ * values as they are, signed ones with the sign bit flipped, so both order
+ * as column_compare_rows orders them. */
+static inline uint64_t int_code(const struct column *c, uint32_t r, size_t w, bool is_signed)
+{
+  const uint8_t *p = (const uint8_t *)c->data + (size_t)r * w;
+  uint64_t v;
+  switch (w) {
+  case 1: v = *p; break;
+  case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+  case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+  default: memcpy(&v, p, 8); break;
+  }
+  return is_signed ? v ^ (1ull << (w * 8 - 1)) : v;
+}
+
+bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi)
+{
+  enum type_id id = c->type->id;
+  bool is_signed = (id >= TYPE_INT8 && id <= TYPE_INT64) || id == TYPE_DATETIME64;
+  if (c->is_const || !count || !(is_signed || (id >= TYPE_UINT8 && id <= TYPE_UINT64)))
+    return false;
+  size_t w = datatype_fixed_bytes(c->type);
+  if (w != 1 && w != 2 && w != 4 && w != 8)
+    return false;
+  uint64_t mn = int_code(c, start, w, is_signed), mx = mn;
+  *lo = *hi = start;
+  for (uint32_t r = start + 1; r < start + count; r++) {
+    uint64_t v = int_code(c, r, w, is_signed);
+    if (v < mn) {
+      mn = v;
+      *lo = r;
+    }
+    if (v > mx) {
+      mx = v;
+      *hi = r;
+    }
+  }
+  return true;
+}
+
 static void add_minmax(struct skip_builder *b, const struct column *c, uint32_t start, uint32_t count)
 {
   int64_t lo = -1, hi = -1;
-  for (uint32_t r = start; r < start + count; r++) {
-    if (column_is_null(c, r))
-      continue;
-    if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
-      lo = r;
-    if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
-      hi = r;
-  }
+  if (!int_column_extremes(c, start, count, &lo, &hi))
+    for (uint32_t r = start; r < start + count; r++) {
+      if (column_is_null(c, r))
+        continue;
+      if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
+        lo = r;
+      if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
+        hi = r;
+    }
   if (lo < 0)
     return;
   const struct datatype *t = datatype_unwrap(c->type);
@@ -253,9 +330,131 @@ static void add_minmax(struct skip_builder *b, const struct column *c, uint32_t 
   }
 }
 
+/* Row r of a plain String column, as column_get_bytes gives it. */
+static inline struct slice string_at(const struct column *c, uint32_t r)
+{
+  uint64_t s = r ? c->offsets[r - 1] : 0;
+  if (!c->chars)
+    return slice_make("", 0);
+  return slice_make(c->chars + s, (size_t)(c->offsets[r] - s));
+}
+
+static void add_one(struct skip_builder *b, const struct column *c, uint32_t r)
+{
+  struct slice v;
+  if (c->type->id == TYPE_STRING && !c->is_const)
+    add_value(b, string_at(c, r));
+  else if (skip_index_value_bytes(c, r, &v))
+    add_value(b, v);
+}
+
+/* LowCardinality values: each dictionary key once per call. */
+static void add_dict_keys(struct skip_builder *b, const struct column *c, uint32_t start, uint32_t count)
+{
+  uint32_t dict_rows = c->children[0]->rows;
+  if (b->seen_cap < dict_rows) {
+    mem_free(b->seen);
+    b->seen = mem_calloc(dict_rows, 1);
+    b->seen_cap = dict_rows;
+  }
+  const uint32_t *keys = c->data;
+  uint32_t touched = 0;
+  for (uint32_t r = start; r < start + count; r++) {
+    uint32_t k = keys[r];
+    if (k < dict_rows && b->seen[k])
+      continue;
+    add_one(b, c, r);
+    if (k >= dict_rows)
+      continue;
+    b->seen[k] = 1;
+    if (touched == b->touched_cap) {
+      b->touched_cap = b->touched_cap ? b->touched_cap * 2 : 256;
+      b->touched = mem_realloc(b->touched, (size_t)b->touched_cap * sizeof *b->touched);
+    }
+    b->touched[touched++] = k;
+  }
+  for (uint32_t i = 0; i < touched; i++)
+    b->seen[b->touched[i]] = 0;
+}
+
+/* Whether row r of c holds the same non-NULL bytes as row p. */
+static bool same_value(const struct column *c, uint32_t r, uint32_t p)
+{
+  struct slice x, y;
+  if (c->type->id == TYPE_STRING && !c->is_const) {
+    x = string_at(c, r);
+    y = string_at(c, p);
+    return x.len == y.len && (!x.len || memcmp(x.ptr, y.ptr, x.len) == 0);
+  }
+  if (!skip_index_value_bytes(c, r, &x) || !skip_index_value_bytes(c, p, &y))
+    return false;
+  return x.len == y.len && memcmp(x.ptr, y.ptr, x.len) == 0;
+}
+
+/* Slot in recent[] for a String value: its length and outer 8-byte words. */
+static inline uint32_t recent_slot(struct slice v)
+{
+  uint64_t x = 0, y = 0;
+  if (v.len >= 8) {
+    memcpy(&x, v.ptr, 8);
+    memcpy(&y, v.ptr + v.len - 8, 8);
+  } else {
+    for (size_t i = 0; i < v.len; i++)
+      x |= (uint64_t)(uint8_t)v.ptr[i] << (8 * i);
+  }
+  uint64_t h = (x ^ (y * 0x9E3779B97F4A7C15ull) ^ v.len) * 0xFF51AFD7ED558CCDull;
+  return (uint32_t)(h >> 56);
+}
+
+/* Row r of a plain String column, unless an equal value went in earlier in
+ * this call (as far as recent[] remembers). */
+static inline void add_string(struct skip_builder *b, const struct column *c, uint32_t r)
+{
+  struct slice v = string_at(c, r);
+  struct slice *seen = &b->recent[recent_slot(v)];
+  if (seen->ptr && seen->len == v.len && (!v.len || memcmp(seen->ptr, v.ptr, v.len) == 0))
+    return;
+  *seen = v;
+  add_value(b, v);
+}
+
+/* Rows of a plain column: a value equal to the previous row's is skipped
+ * (Strings: one remembered from earlier in the call, too). */
+static void add_rows(struct skip_builder *b, const struct column *c, uint32_t start, uint32_t count)
+{
+  if (c->type->id == TYPE_STRING && !c->is_const) {
+    memset(b->recent, 0, sizeof b->recent);
+    for (uint32_t r = start; r < start + count; r++)
+      add_string(b, c, r);
+    return;
+  }
+  for (uint32_t r = start; r < start + count; r++)
+    if (r == start || !same_value(c, r, r - 1))
+      add_one(b, c, r);
+}
+
+/* Elements of Array rows: element j equal to element j of the previous row
+ * (rows of one width) is skipped. */
+static void add_array_elements(struct skip_builder *b, const struct column *a, uint32_t start, uint32_t count)
+{
+  const struct column *c = a->children[0];
+  uint64_t prev_s = 0, prev_w = UINT64_MAX;
+  for (uint32_t row = start; row < start + count; row++) {
+    uint64_t s = row ? a->offsets[row - 1] : 0, e = a->offsets[row];
+    for (uint64_t i = s; i < e; i++)
+      if (prev_w != e - s || !same_value(c, (uint32_t)i, (uint32_t)(prev_s + (i - s))))
+        add_one(b, c, (uint32_t)i);
+    prev_s = s;
+    prev_w = e - s;
+  }
+}
+
 void skip_builder_add(struct skip_builder *b, const struct column *c, uint32_t start, uint32_t count)
 {
+  const struct column *arr = NULL;
+  uint32_t arow = start, arows = count;
   if (c->type->id == TYPE_ARRAY) {
+    arr = c;
     uint64_t s = start ? c->offsets[start - 1] : 0, e = count ? c->offsets[start + count - 1] : s;
     c = c->children[0];
     start = (uint32_t)s;
@@ -268,11 +467,12 @@ void skip_builder_add(struct skip_builder *b, const struct column *c, uint32_t s
     add_minmax(b, c, start, count);
     return;
   }
-  for (uint32_t r = start; r < start + count; r++) {
-    struct slice v;
-    if (skip_index_value_bytes(c, r, &v))
-      add_value(b, v);
-  }
+  if (c->type->id == TYPE_LOW_CARDINALITY)
+    add_dict_keys(b, c, start, count);
+  else if (arr && (c->type->id != TYPE_STRING || c->is_const))
+    add_array_elements(b, arr, arow, arows);
+  else
+    add_rows(b, c, start, count);
 }
 
 void skip_builder_close_entry(struct skip_builder *b)
@@ -315,9 +515,9 @@ void skip_builder_close_entry(struct skip_builder *b)
     buf_reserve(o, m / 8);
     uint8_t *bits = (uint8_t *)o->data + o->len;
     memset(bits, 0, m / 8);
-    for (uint32_t i = 0; i < b->set_cap; i++)
-      if (b->set[i].h2)
-        bloom_set(bits, m, k, b->set[i]);
+    uint64_t inv = UINT64_MAX / m;
+    for (uint32_t j = 0; j < b->set_used; j++)
+      bloom_set_inv(bits, m, inv, k, b->set[b->slots[j]]);
     o->len += m / 8;
     break;
   }
@@ -327,8 +527,8 @@ void skip_builder_close_entry(struct skip_builder *b)
     memset(b->bits, 0, b->def.size_bytes);
     break;
   }
-  if (b->set)
-    memset(b->set, 0, b->set_cap * sizeof *b->set);
+  for (uint32_t j = 0; j < b->set_used; j++)
+    b->set[b->slots[j]] = (struct hpair){ 0, 0 };
   b->set_used = 0;
   b->overflow = false;
   buf_reset(&b->set_vals);

@@ -191,6 +191,7 @@ struct group_pending {
   struct buf keys;               /* u32 dictionary key per element */
   struct buf lens;               /* u64 byte length per element */
   struct buf chars;
+  struct buf scratch;            /* end_granule's pos, order and offsets, kept across granules */
   uint32_t lc;                   /* the key's LC node */
   bool decided;                  /* the part's first values chose grouped or row order */
 };
@@ -259,6 +260,10 @@ struct skip_builder;
 struct skip_builder *skip_builder_create(const struct skip_index_def *def);
 void skip_builder_add(struct skip_builder *b, const struct column *input, uint32_t start, uint32_t count);
 void skip_builder_close_entry(struct skip_builder *b);
+/* Rows [start, start+count) of a plain (not const, not Nullable) integer or
+ * DateTime64 column: the first rows holding the least and the greatest
+ * value, as column_compare_rows orders them; false for other columns. */
+bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi);
 uint32_t skip_builder_entries(const struct skip_builder *b);
 /* The serialized entries (raw bytes, framed into blocks by the writer). */
 struct buf *skip_builder_data(struct skip_builder *b);
