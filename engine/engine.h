@@ -275,6 +275,10 @@ struct engine_buffered_rows {
 };
 int  engine_insert_buffered(struct engine *e, const struct engine_buffered_rows *items, uint32_t count,
                             struct error *err);
+/* Whether a buffered insert would be taken now: MEMORY_LIMIT_EXCEEDED while
+ * the memtables are at memtable_max_bytes (front ends refuse requests before
+ * decoding them), ABORTED before engine_wal_recover. */
+int  engine_buffered_admit(struct engine *e, struct error *err);
 /* Start-up, after every table is attached: replays the log into the
  * memtables (records already in parts are skipped), then starts the log
  * writer and the flush threads. Buffered inserts fail until it ran. */

@@ -399,6 +399,28 @@ static const struct block *with_table_types(const struct def *d, const struct bl
   return b;
 }
 
+/* MEMORY_LIMIT_EXCEEDED when the memtables and `incoming` more bytes would
+ * pass the budget (and the flush threads are woken). */
+static int over_budget(struct engine *e, uint64_t incoming, struct error *err)
+{
+  uint64_t held = atomic_load(&e->mem_bytes);
+  if (held + incoming <= mem_max_bytes(e))
+    return 0;
+  wake_flushers(e);
+  char have[32], max[32];
+  readable_size(held, have, sizeof have);
+  readable_size(mem_max_bytes(e), max, sizeof max);
+  return error_set(err, ERR_MEMORY_LIMIT_EXCEEDED, "Memory limit (for pending inserts) exceeded: %s of rows waiting "
+                   "to be written to parts, maximum %s. Retry later", have, max);
+}
+
+int engine_buffered_admit(struct engine *e, struct error *err)
+{
+  if (!e->wal)
+    return error_set(err, ERR_ABORTED, "Buffered inserts are not available before the write-ahead log is recovered");
+  return over_budget(e, 1, err);
+}
+
 int engine_insert_buffered(struct engine *e, const struct engine_buffered_rows *items, uint32_t count,
                            struct error *err)
 {
@@ -445,16 +467,8 @@ int engine_insert_buffered(struct engine *e, const struct engine_buffered_rows *
   if (rc || np == 0)
     goto out;
   memcpy(payload.data, &np, 4);
-  uint64_t held = atomic_load(&e->mem_bytes);
-  if (held + incoming > mem_max_bytes(e)) {
-    wake_flushers(e);
-    char have[32], max[32];
-    readable_size(held, have, sizeof have);
-    readable_size(mem_max_bytes(e), max, sizeof max);
-    rc = error_set(err, ERR_MEMORY_LIMIT_EXCEEDED, "Memory limit (for pending inserts) exceeded: %s of rows waiting "
-                   "to be written to parts, maximum %s. Retry later", have, max);
+  if ((rc = over_budget(e, incoming, err)) != 0)
     goto out;
-  }
   /* the chunks are decoded from the record's own bytes */
   struct cursor cur = { (const uint8_t *)payload.data + 4, (const uint8_t *)payload.data + payload.len, false };
   for (uint32_t i = 0; i < np; i++) {

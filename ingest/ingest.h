@@ -114,6 +114,10 @@ struct otlp_sink {
   int (*insert)(void *ctx, enum otlp_signal signal, const char *tenant, const struct otlp_batch *batch,
                 struct error *err);
   void *ctx;
+  /* Optional, called before the body is decoded: anything but OTLP_SINK_OK
+   * refuses the request at once (a saturated sink should not pay for
+   * decoding what it cannot take). */
+  int (*admit)(void *ctx, enum otlp_signal signal, struct error *err);
 };
 
 /* An API key and the tenant it writes to. */

@@ -219,6 +219,20 @@ void otlp_endpoint_count_failure(struct otlp_endpoint *ep, enum otlp_transport t
     metric_inc(c->failed[outcome]);
 }
 
+static int sink_outcome(int sink_result)
+{
+  switch (sink_result) {
+  case OTLP_SINK_OK:
+    return OTLP_OUTCOME_OK;
+  case OTLP_SINK_SATURATED:
+    return OTLP_OUTCOME_SATURATED;
+  case OTLP_SINK_UNAVAILABLE:
+    return OTLP_OUTCOME_UNAVAILABLE;
+  default:
+    return OTLP_OUTCOME_FAILED;
+  }
+}
+
 int otlp_endpoint_export(struct otlp_endpoint *ep, enum otlp_transport transport, enum otlp_signal signal,
                          enum otlp_encoding encoding, const char *tenant, const void *body, size_t len,
                          struct arena *a, struct otlp_batch *batch, struct error *err)
@@ -228,25 +242,19 @@ int otlp_endpoint_export(struct otlp_endpoint *ep, enum otlp_transport transport
   metric_add(c->bytes, len);
   int outcome = OTLP_OUTCOME_OK;
   memset(batch, 0, sizeof *batch);
+  if (ep->sink.admit) {
+    int rc = ep->sink.admit(ep->sink.ctx, signal, err);
+    if (rc != OTLP_SINK_OK) {
+      outcome = sink_outcome(rc);
+      goto out;
+    }
+  }
   if (otlp_decode(a, NULL, signal, encoding, slice_of(tenant), body, len, batch, err) != 0) {
     outcome = OTLP_OUTCOME_BAD_REQUEST;
     goto out;
   }
   if (batch->accepted > 0) {
-    int rc = ep->sink.insert(ep->sink.ctx, signal, tenant, batch, err);
-    switch (rc) {
-    case OTLP_SINK_OK:
-      break;
-    case OTLP_SINK_SATURATED:
-      outcome = OTLP_OUTCOME_SATURATED;
-      break;
-    case OTLP_SINK_UNAVAILABLE:
-      outcome = OTLP_OUTCOME_UNAVAILABLE;
-      break;
-    default:
-      outcome = OTLP_OUTCOME_FAILED;
-      break;
-    }
+    outcome = sink_outcome(ep->sink.insert(ep->sink.ctx, signal, tenant, batch, err));
     if (outcome != OTLP_OUTCOME_OK && !err->message[0])
       error_set(err, ERR_LOGICAL_ERROR, "storing the batch failed");
   }

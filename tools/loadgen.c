@@ -50,6 +50,7 @@ struct loadgen_options {
   unsigned long long seed;
   long bodies;                      /* distinct pre-encoded requests */
   double timeout_s;
+  long refused_pause_ms;            /* a connection's pause after a refused request */
   bool json, allow_failures;
 };
 
@@ -105,6 +106,8 @@ static void usage(FILE *out)
           "  --seed N               generator seed (default 1)\n"
           "  --bodies N             distinct pre-encoded requests (default %d)\n"
           "  --timeout SECONDS      per request and per connect (default 30)\n"
+          "  --refused-pause-ms N   after a refused request (429/503, RESOURCE_EXHAUSTED/UNAVAILABLE) the\n"
+          "                         connection waits N ms before its next one (default 200; 0 = none)\n"
           "  --json                 print one JSON object instead of the text summary\n"
           "  --allow-failures       exit 0 even if requests failed\n"
           "Exit status: 0 if every request succeeded, 1 if any failed, 2 on bad usage or no connection.\n",
@@ -136,7 +139,8 @@ static int parse_double(const char *flag, const char *v, double lo, double *out,
 static int parse_options(int argc, char **argv, struct loadgen_options *o, struct error *err)
 {
   *o = (struct loadgen_options){ .transport = &loadgen_http_transport, .batch = 1000, .attributes = 15,
-                                 .connections = 2, .seed = 1, .bodies = POOL_BODIES, .timeout_s = 30 };
+                                 .connections = 2, .seed = 1, .bodies = POOL_BODIES, .timeout_s = 30,
+                                 .refused_pause_ms = 200 };
   bool duration_given = false;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -195,6 +199,9 @@ static int parse_options(int argc, char **argv, struct loadgen_options *o, struc
         o->bodies = (long)n;
     } else if (strcmp(a, "--timeout") == 0) {
       rc = parse_double(a, v, 0.001, &o->timeout_s, err);
+    } else if (strcmp(a, "--refused-pause-ms") == 0) {
+      if ((rc = parse_long(a, v, 0, 600000, &n, err)) == 0)
+        o->refused_pause_ms = (long)n;
     } else {
       rc = error_set(err, ERR_BAD_ARGUMENTS, "unknown option '%s' (see --help)", a);
     }
@@ -289,6 +296,10 @@ static void *worker_main(void *arg)
     record(&w->st, body, &reply, clock_monotonic_ns() - t0);
     if (reply.outcome == LOADGEN_BROKEN)
       sleep_until(clock_monotonic_ns() + RECONNECT_PAUSE_MS * 1000000LL);
+    /* a refused client backs off, as exporters do (they wait Retry-After);
+     * hammering would only spend the server's CPU on refusals */
+    if (reply.outcome == LOADGEN_REFUSED && o->refused_pause_ms)
+      sleep_until(clock_monotonic_ns() + o->refused_pause_ms * 1000000LL);
   }
   return NULL;
 }

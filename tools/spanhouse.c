@@ -52,6 +52,7 @@ struct server_options {
   long long memtable_flush_bytes;     /* 0 = engine default */
   long memtable_flush_ms;             /* 0 = engine default */
   long long memtable_max_bytes;       /* 0 = engine default */
+  long merge_threads;                 /* 0 = engine default */
   /* `otlp_api_key = KEY:TENANT` lines of the config file (repeatable) */
   struct otlp_api_key *api_keys;
   size_t api_key_count;
@@ -94,6 +95,7 @@ static const struct opt_def opt_defs[] = {
          "a table's buffered rows are written to a part at this size (default 64 MiB)"),
   OPT_L("memtable-flush-ms", memtable_flush_ms, 0, 86400000,
         "... or when the oldest of them is this old (default 2000)"),
+  OPT_L("merge-threads", merge_threads, 0, 64, "background merge threads (default 2)"),
   OPT_LL("memtable-max-bytes", memtable_max_bytes, 0, LLONG_MAX,
          "buffered rows of all tables; above it OTLP answers 429 / UNAVAILABLE (default 256 MiB)"),
 };
@@ -430,6 +432,20 @@ static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tena
   }
 }
 
+/* Refuses a request before it is decoded while the memtables are full. */
+static int otlp_sink_admit(void *arg, enum otlp_signal signal, struct error *err)
+{
+  struct server_ctx *ctx = arg;
+  (void)signal;
+  if (atomic_load(&ctx->state) == STATE_STOPPING) {
+    error_set(err, ERR_ABORTED, "server is shutting down");
+    return OTLP_SINK_UNAVAILABLE;
+  }
+  if (engine_buffered_admit(ctx->engine, err) == 0)
+    return OTLP_SINK_OK;
+  return err->code == ERR_MEMORY_LIMIT_EXCEEDED ? OTLP_SINK_SATURATED : OTLP_SINK_UNAVAILABLE;
+}
+
 /* ---- ingest self-metrics ---- */
 
 static double ingest_stat(struct server_ctx *ctx, size_t offset)
@@ -557,6 +573,7 @@ static int run_server(struct server_ctx *ctx)
     .memtable_flush_bytes = (uint64_t)o->memtable_flush_bytes,
     .memtable_flush_ms = (uint32_t)o->memtable_flush_ms,
     .memtable_max_bytes = (uint64_t)o->memtable_max_bytes,
+    .merge_threads = (uint32_t)o->merge_threads,
   };
   if (wal_sync_parse(o->wal_sync, &eo.wal_sync) != 0) {
     log_error("wal-sync: '%s' is not fsync, batch or none", o->wal_sync);
@@ -608,7 +625,7 @@ static int run_server(struct server_ctx *ctx)
   log_info("ClickHouse HTTP interface on http://%s:%u", o->listen_host, (unsigned)http_server_port(http));
 
   struct otlp_endpoint_config oc = {
-    .sink = { otlp_sink_insert, ctx },
+    .sink = { otlp_sink_insert, ctx, otlp_sink_admit },
     .api_keys = o->api_keys,
     .api_key_count = o->api_key_count,
     .max_body_bytes = (uint64_t)o->otlp_max_body_bytes,
