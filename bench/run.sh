@@ -328,6 +328,8 @@ load() {
       printf 'data-binary = "@%s/%s"\n' "$dir" "$file"
       printf 'output = "%s/%s.body"\n' "$resp" "$file"
       printf 'write-out = "%%{http_code} %s\\n"\n' "$file"
+      # OTLP exporters retry 429/503 after Retry-After; so does curl --retry
+      [[ $mode == sql ]] || printf 'retry = 20\n'
       case $mode in
       sql) printf 'header = "Content-Type: text/tab-separated-values"\n' ;;
       otlp-proto) printf 'header = "Content-Type: application/x-protobuf"\nheader = "X-Scope-OrgID: %s"\n' "$tenant" ;;

@@ -134,7 +134,7 @@ struct otlp_endpoint_config {
   const struct otlp_api_key *api_keys;
   size_t api_key_count;
   uint64_t max_body_bytes;          /* OTLP/HTTP decoded body cap; 0 = OTLP_HTTP_BODY_BYTES_DEFAULT */
-  uint32_t retry_after_s;           /* Retry-After on 429/503; 0 = 5 */
+  uint32_t retry_after_s;           /* Retry-After on 429/503; 0 = 1 (memtables drain within about a second) */
   struct metrics *metrics;          /* optional; must outlive the endpoint */
 };
 

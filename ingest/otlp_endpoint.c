@@ -49,7 +49,7 @@ int otlp_endpoint_create(struct otlp_endpoint **out, const struct otlp_endpoint_
   struct otlp_endpoint *ep = mem_calloc(1, sizeof *ep);
   ep->sink = cfg->sink;
   ep->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : OTLP_HTTP_BODY_BYTES_DEFAULT;
-  ep->retry_after_s = cfg->retry_after_s ? cfg->retry_after_s : 5;
+  ep->retry_after_s = cfg->retry_after_s ? cfg->retry_after_s : 1;
   snprintf(ep->retry_after, sizeof ep->retry_after, "%u", ep->retry_after_s);
   if (cfg->api_key_count) {
     ep->keys = mem_calloc(cfg->api_key_count, sizeof *ep->keys);
