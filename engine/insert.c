@@ -507,6 +507,62 @@ static uint32_t split(struct arena *a, const struct def *d, struct column **pcol
 }
 
 /* Sorts, collapses and writes one partition's rows under a provisional name. */
+/* Rows rows[0..n) of the table-layout block `all` in storage layout, with
+ * the skip-index inputs after the storage columns. */
+static int take_rows(const struct def *d, struct arena *a, const struct block *all, const uint32_t *rows, uint32_t n,
+                     struct block **out, struct error *err)
+{
+  const struct table_def *td = &d->td;
+  struct block *b = block_create(a, d->nstore + td->index_count);
+  b->rows = n;
+  for (uint32_t c = 0; c < d->nstore; c++) {
+    b->columns[c] = column_take(a, all->columns[c], rows, n);
+    b->names[c] = d->pcols[c].name;
+  }
+  for (uint32_t i = 0; i < td->index_count; i++)
+    b->names[d->nstore + i] = td->indexes[i].name;
+  *out = b;
+  return index_inputs(d, b, a, err);
+}
+
+/* Replacing/Summing: the sorted rows of one partition collapsed, with the
+ * skip-index inputs; NULL when nothing is left (Summing rows adding to 0). */
+static int collapse_group(const struct def *d, struct arena *a, const struct block *all, const struct group *g,
+                          struct block **out, struct error *err)
+{
+  const struct table_def *td = &d->td;
+  struct block *b = block_create(a, d->nstore);
+  b->rows = g->n;
+  for (uint32_t c = 0; c < d->nstore; c++) {
+    b->columns[c] = column_take(a, all->columns[c], g->rows, g->n);
+    b->names[c] = d->pcols[c].name;
+  }
+  struct collapser co;
+  collapser_init(&co, td->kind, d->nstore, d->sort_col, td->sort_key_count, td->version_column, d->summed);
+  struct block *x = collapser_push(&co, b, a);
+  struct block *y = collapser_finish(&co, a);
+  struct block *z = block_concat(a, x, y);
+  collapser_fini(&co);
+  *out = NULL;
+  if (!z || !z->rows)
+    return 0;
+  struct block *nb = block_create(a, d->nstore + td->index_count);
+  nb->rows = z->rows;
+  for (uint32_t c = 0; c < d->nstore; c++) {
+    nb->columns[c] = z->columns[c];
+    nb->names[c] = d->pcols[c].name;
+  }
+  for (uint32_t i = 0; i < td->index_count; i++)
+    nb->names[d->nstore + i] = td->indexes[i].name;
+  *out = nb;
+  return index_inputs(d, nb, a, err);
+}
+
+/* Rows a plain MergeTree part is written in at a time: the sorted copy and
+ * the skip-index inputs exist for one slice only, not the whole insert. */
+enum { WRITE_SLICE_ROWS = 65536 };
+
+/* Sorts, collapses and writes one partition's rows under a provisional name. */
 static int write_group(struct engine_table *t, const struct def *d, struct arena *a, struct arena *keep,
                        const struct block *all, struct column **pcols, struct group *g, struct written *w,
                        struct error *err)
@@ -518,38 +574,16 @@ static int write_group(struct engine_table *t, const struct def *d, struct arena
   for (uint32_t k = 0; k < td->sort_key_count; k++)
     keys[k] = all->columns[d->sort_col[k]];
   sort_rows(keys, td->sort_key_count, g->rows, g->n);
-  struct block *b = block_create(a, d->nstore + td->index_count);
-  b->rows = g->n;
-  for (uint32_t c = 0; c < d->nstore; c++) {
-    b->columns[c] = column_take(a, all->columns[c], g->rows, g->n);
-    b->names[c] = d->pcols[c].name;
-  }
+  int rc;
+  struct block *whole = NULL;
   if (td->kind != TABLE_MERGE_TREE) {
-    struct collapser co;
-    collapser_init(&co, td->kind, d->nstore, d->sort_col, td->sort_key_count, td->version_column, d->summed);
-    struct block view = *b;
-    view.column_count = d->nstore;
-    struct block *x = collapser_push(&co, &view, a);
-    struct block *y = collapser_finish(&co, a);
-    struct block *z = block_concat(a, x, y);
-    collapser_fini(&co);
-    struct block *nb = block_create(a, d->nstore + td->index_count);
-    nb->rows = z ? z->rows : 0;
-    for (uint32_t c = 0; c < d->nstore; c++) {
-      nb->columns[c] = z ? z->columns[c] : column_create(a, d->pcols[c].type, 0);
-      nb->names[c] = d->pcols[c].name;
+    if ((rc = collapse_group(d, a, all, g, &whole, err)) != 0)
+      return rc;
+    if (!whole) {
+      w->empty = true;
+      return 0;
     }
-    b = nb;
   }
-  if (!b->rows) {
-    w->empty = true;   /* Summing rows that add up to zero */
-    return 0;
-  }
-  for (uint32_t i = 0; i < td->index_count; i++)
-    b->names[d->nstore + i] = td->indexes[i].name;
-  int rc = index_inputs(d, b, a, err);
-  if (rc)
-    return rc;
   struct buf text;
   buf_init(&text);
   partition_text_append(d, (const struct column *const *)pcols, g->first, &text);
@@ -561,7 +595,20 @@ static int write_group(struct engine_table *t, const struct def *d, struct arena
   struct part_writer *pw;
   if ((rc = part_writer_open(t->dir, w->name, &d->schema, &wo, &pw, err)) != 0)
     return rc;
-  if ((rc = part_writer_write_block(pw, b, err)) != 0) {
+  if (whole) {
+    rc = part_writer_write_block(pw, whole, err);
+  } else {
+    for (uint32_t off = 0; off < g->n && rc == 0; off += WRITE_SLICE_ROWS) {
+      uint32_t n = g->n - off < WRITE_SLICE_ROWS ? g->n - off : WRITE_SLICE_ROWS;
+      struct arena sa;
+      arena_init(&sa, 1 << 20);
+      struct block *b;
+      if ((rc = take_rows(d, &sa, all, g->rows + off, n, &b, err)) == 0)
+        rc = part_writer_write_block(pw, b, err);
+      arena_destroy(&sa);
+    }
+  }
+  if (rc) {
     part_writer_abort(pw);
     return rc;
   }
