@@ -12,3 +12,9 @@ static int64_t read_clock(clockid_t id)
 
 int64_t clock_monotonic_ns(void) { return read_clock(CLOCK_MONOTONIC); }
 int64_t clock_realtime_ns(void) { return read_clock(CLOCK_REALTIME); }
+
+struct timespec clock_realtime_deadline(int64_t ns)
+{
+  int64_t at = clock_realtime_ns() + ns;
+  return (struct timespec){ .tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000) };
+}

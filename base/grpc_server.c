@@ -1498,14 +1498,7 @@ static bool wait_loops_done(struct grpc_server *srv, int64_t deadline_ns)
       break;
     if (left > 1000000000)
       left = 1000000000;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(left / 1000000000);
-    ts.tv_nsec += (long)(left % 1000000000);
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = clock_realtime_deadline(left);
     pthread_cond_timedwait(&srv->cond, &srv->lock, &ts);
   }
   bool done = srv->loops_done >= srv->loops_running;

@@ -231,7 +231,7 @@ struct wal_options {
 };
 struct wal_stats {
   uint64_t records, groups, bytes, fsyncs, fsync_ns_total, fsync_ns_max;
-  uint64_t segments, segments_removed, pending_bytes;
+  uint64_t segments;
 };
 typedef int (*wal_record_fn)(void *ctx, uint64_t lsn, const uint8_t *payload, size_t len, struct error *err);
 typedef void (*wal_locked_fn)(void *ctx, uint64_t lsn);

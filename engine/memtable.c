@@ -470,12 +470,13 @@ int engine_insert_buffered(struct engine *e, const struct engine_buffered_rows *
   if ((rc = over_budget(e, incoming, err)) != 0)
     goto out;
   /* the chunks are decoded from the record's own bytes */
-  struct cursor cur = { (const uint8_t *)payload.data + 4, (const uint8_t *)payload.data + payload.len, false };
+  struct wal_items it;
+  wal_items_begin(&it, (const uint8_t *)payload.data, payload.len);
   for (uint32_t i = 0; i < np; i++) {
     pend[i].chunk = chunk_new();
     int64_t id;
     struct block *b;
-    if (decode_item(&cur, &pend[i].chunk->arena, &id, &b) != 0) {
+    if (wal_items_next(&it, &pend[i].chunk->arena, &id, &b) != 1) {
       rc = error_set(err, ERR_LOGICAL_ERROR, "Buffered insert: the encoded rows of table %s.%s do not decode",
                      pend[i].t->database, pend[i].t->name);
       goto out;
@@ -706,13 +707,7 @@ static void *flush_main(void *arg)
     if (!t) {
       pthread_mutex_lock(&e->flush_lock);
       if (!atomic_load(&e->flush_stopping)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += FLUSH_POLL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-          ts.tv_sec++;
-          ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_realtime_deadline((int64_t)FLUSH_POLL_MS * 1000000);
         pthread_cond_timedwait(&e->flush_work, &e->flush_lock, &ts);
       }
       pthread_mutex_unlock(&e->flush_lock);

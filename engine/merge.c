@@ -938,13 +938,7 @@ static int optimize_partition(struct engine_table *t, struct def *d, const char 
       busy |= p->merging;
     }
     if (busy) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += 100 * 1000 * 1000;
-      if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-      }
+      struct timespec ts = clock_realtime_deadline(100 * 1000 * 1000);
       pthread_cond_timedwait(&t->merged, &t->lock, &ts);
       pthread_mutex_unlock(&t->lock);
       continue;

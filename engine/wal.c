@@ -168,19 +168,6 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 /* ---- the writer thread ---- */
 
-static struct timespec deadline_after_ms(uint32_t ms)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
-  return ts;
-}
-
 static bool sync_due(const struct wal *w, int64_t now)
 {
   switch (w->sync) {
@@ -240,7 +227,7 @@ static void *writer_main(void *arg)
   for (;;) {
     while (!w->pending.len && !w->stopping) {
       if (w->sync == ENGINE_WAL_BATCH && w->unsynced) {
-        struct timespec ts = deadline_after_ms(w->batch_ms);
+        struct timespec ts = clock_realtime_deadline((int64_t)w->batch_ms * 1000000);
         pthread_cond_timedwait(&w->work, &w->lock, &ts);
         if (!w->pending.len && w->unsynced) {
           pthread_mutex_unlock(&w->lock);
@@ -515,7 +502,6 @@ void wal_release_before(struct wal *w, uint64_t lsn)
   if (drop)
     memmove(w->segs, w->segs + drop, (w->nsegs - drop) * sizeof *w->segs);
   w->nsegs -= drop;
-  w->stats.segments_removed += drop;
   pthread_mutex_unlock(&w->lock);
   for (uint32_t i = 0; i < drop; i++) {
     if (unlink(paths[i]) != 0 && errno != ENOENT)
@@ -530,7 +516,6 @@ void wal_get_stats(struct wal *w, struct wal_stats *out)
   pthread_mutex_lock(&w->lock);
   *out = w->stats;
   out->segments = w->nsegs;
-  out->pending_bytes = w->pending.len;
   pthread_mutex_unlock(&w->lock);
 }
 

@@ -1677,11 +1677,7 @@ static void test_crash(bool buffered)
 
   /* reopen: every acknowledged insert exactly once, inserts all or nothing */
   struct engine *e = open_engine(dir, false);
-  struct engine_table *t;
-  OK(engine_table_get(e, "test", "crash", &t, &err));
-  struct table_def def = make_def(TABLE_MERGE_TREE, 8);
-  engine_table_unref(t);
-  OK(engine_table_attach(e, engine_table_id(t), &def, &t, &err));
+  struct engine_table *t = reattach(e, "crash", TABLE_MERGE_TREE);
   if (buffered) {
     OK(engine_wal_recover(e, NULL, &err));
     OK(engine_table_flush(t, &err));   /* then every part below is checked too */
