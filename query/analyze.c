@@ -85,9 +85,67 @@ struct analyze_scope {
   uint32_t agg_count, agg_cap;
   const char *query_text;
   bool final;                    /* FROM t FINAL */
+  /* FROM with JOINs: the combined columns of every table */
+  struct join_plan *join;
+  uint32_t join_level;           /* columns introduced by tables/joins up to this one are visible */
+};
+
+/* ======================================================================
+ * JOIN: the combined column space
+ *
+ * Every column of every table of a FROM with joins gets one index here
+ * (tables in order), and each USING join adds its merged key columns after
+ * its right table's. Expressions refer to these indexes; opening the join
+ * source (join_open) reads only the referenced columns and builds a left-deep
+ * tree of hash joins whose layouts map the indexes to block positions.
+ * Join level j is the join of tables 0..j-1 with table j; with
+ * join_use_nulls a column becomes Nullable at the level that can leave its
+ * side without a row (LEFT: right table, RIGHT: all left columns, FULL: both).
+ * ====================================================================== */
+
+struct join_table {
+  const char *alias;             /* FROM t AS a: a; NULL if none */
+  const char *name;              /* table name (NULL for subqueries) */
+  const char *db;
+  struct table_source *src;
+  bool final;
+};
+
+struct join_col {
+  const char *name;              /* bare column name */
+  const char *out_name;          /* name in SELECT * and in the source header */
+  int32_t table;                 /* table index; -1 for a merged USING column */
+  uint32_t level;                /* join level that introduces it */
+  uint32_t local;                /* column of the table's source */
+  bool hidden;                   /* not part of * */
+  const struct datatype *type;   /* type before any join_use_nulls wrapping */
+};
+
+struct join_step {
+  enum ast_join_kind kind;       /* INNER, LEFT, RIGHT, FULL, CROSS */
+  enum ast_join_strictness strictness; /* ALL or ANY */
+  uint32_t key_count;
+  struct expr **lkeys, **rkeys;  /* EXPR_INPUT index = combined column */
+  struct expr *lcond, *rcond;    /* ON conditions over one side */
+  struct expr *post;             /* INNER: ON conditions over both sides, applied after the join */
+  uint32_t merged_first, merged_count;  /* combined indexes of the merged USING columns */
+  uint32_t *merged_keys;         /* key index per merged column */
+};
+
+struct join_plan {
+  struct join_table *tables;
+  struct join_step *steps;       /* [1 .. table_count) */
+  uint32_t table_count;
+  struct join_col *cols;
+  uint32_t col_count, col_cap;
+  uint32_t *star;                /* SELECT * order */
+  uint32_t star_count;
+  bool use_nulls;
+  uint64_t memory_max;
 };
 
 static int analyze_expr(struct analyze_scope *s, const struct ast *n, struct expr **out, struct error *err);
+static int check_filter(struct analyze_scope *s, struct expr *e, const char *clause, struct error *err);
 
 /* ======================================================================
  * helpers
@@ -121,6 +179,19 @@ static const char *scope_text(struct analyze_scope *s)
     if (sel->from.count) {
       buf_append_cstr(&b, " FROM ");
       ast_format(sel->from.items[0], &b);
+      for (uint32_t i = 1; i < sel->from.count; i++) {
+        const struct ast *x = sel->from.items[i];
+        if (x->kind != AST_JOIN)
+          continue;
+        buf_append_cstr(&b, x->u.join.kind == JOIN_COMMA ? ", " : " JOIN ");
+        ast_format(x, &b);
+        if (x->u.join.table->alias)
+          buf_printf(&b, " AS %s", x->u.join.table->alias);
+        if (x->u.join.on) {
+          buf_append_cstr(&b, " ON ");
+          ast_format(x->u.join.on, &b);
+        }
+      }
     }
     if (sel->where) {
       buf_append_cstr(&b, " WHERE ");
@@ -447,8 +518,86 @@ static const struct alias_def *find_outer_with(const struct analyze_scope *s, co
  * identifiers
  * ====================================================================== */
 
+/* A column's type once the joins up to `level` are applied. */
+static const struct datatype *join_nullable(struct arena *a, const struct datatype *t)
+{
+  /* LowCardinality(T) becomes Nullable(T): the join emits plain columns */
+  if (t->id == TYPE_LOW_CARDINALITY)
+    t = t->children[0];
+  return type_make_nullable(a, t);
+}
+
+static const struct datatype *join_type_at(const struct join_plan *jp, struct arena *a, uint32_t c, uint32_t level)
+{
+  const struct join_col *jc = &jp->cols[c];
+  const struct datatype *t = jc->type;
+  if (!jp->use_nulls)
+    return t;
+  for (uint32_t l = jc->level > 1 ? jc->level : 1; l <= level && l < jp->table_count; l++) {
+    enum ast_join_kind k = jp->steps[l].kind;
+    bool left_side = jc->level < l, right_side = jc->table == (int32_t)l;
+    if ((left_side && (k == JOIN_RIGHT || k == JOIN_FULL)) || (right_side && (k == JOIN_LEFT || k == JOIN_FULL)))
+      t = join_nullable(a, t);
+  }
+  return t;
+}
+
+/* A column visible at `level` by bare name: of table `table`, or (table < 0)
+ * the newest merged USING column of that name, else the only table column
+ * of that name. -1 when none; *ambiguous when several tables have it. */
+static int64_t join_find(const struct join_plan *jp, uint32_t level, int32_t table, const char *name,
+                         bool *ambiguous)
+{
+  *ambiguous = false;
+  if (table < 0) {
+    for (uint32_t c = jp->col_count; c-- > 0;) {
+      const struct join_col *jc = &jp->cols[c];
+      if (jc->table < 0 && jc->level <= level && strcmp(jc->name, name) == 0)
+        return c;
+    }
+  }
+  int64_t found = -1;
+  for (uint32_t c = 0; c < jp->col_count; c++) {
+    const struct join_col *jc = &jp->cols[c];
+    if (jc->table < 0 || jc->level > level || (table >= 0 && jc->table != table) || strcmp(jc->name, name) != 0)
+      continue;
+    if (table >= 0)
+      return c;
+    if (found >= 0) {
+      *ambiguous = true;
+      return -1;
+    }
+    found = c;
+  }
+  return found;
+}
+
+/* The table a qualifier names (alias, else table name; db.table), or -1. */
+static int32_t join_table_of(const struct join_plan *jp, uint32_t level, const char *db, const char *q)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    for (uint32_t t = 0; t <= level && t < jp->table_count; t++) {
+      const struct join_table *jt = &jp->tables[t];
+      if (db) {
+        if (pass == 0 && jt->db && jt->name && strcmp(jt->db, db) == 0 && strcmp(jt->name, q) == 0)
+          return (int32_t)t;
+        continue;
+      }
+      if (pass == 0 ? (jt->alias && strcmp(jt->alias, q) == 0)
+                    : (jt->name && strcmp(jt->name, q) == 0))
+        return (int32_t)t;
+    }
+  }
+  return -1;
+}
+
 static int find_source_column(struct analyze_scope *s, const char *name)
 {
+  if (s->join) {
+    bool amb;
+    int64_t c = join_find(s->join, s->join_level, -1, name, &amb);
+    return (int)c;
+  }
   if (!s->source)
     return -1;
   for (uint32_t i = 0; i < s->source->column_count; i++)
@@ -532,8 +681,32 @@ static int analyze_identifier(struct analyze_scope *s, const struct ast *n, stru
     return analyze_alias(s, ad, out, err);
 
   /* columns: the full dotted name, then qualified forms */
+  if (s->join && find_aj(s, full) < 0) {
+    bool amb;
+    join_find(s->join, s->join_level, -1, full, &amb);
+    if (amb)
+      return error_set(err, ERR_AMBIGUOUS_COLUMN_NAME,
+                       "JOIN has ambiguous identifier `%s`: qualify it with a table name or alias. In scope %s", full,
+                       scope_text(s));
+  }
   if (resolve_column_name(s, full, out))
     return 0;
+  if (parts >= 2 && s->join) {
+    for (uint32_t q = 1; q <= 2 && q < parts; q++) {
+      int32_t t = join_table_of(s->join, s->join_level, q == 2 ? p[0] : NULL, p[q - 1]);
+      if (t < 0)
+        continue;
+      const char *rest = full;
+      for (uint32_t k = 0; k < q; k++)
+        rest += strlen(p[k]) + 1;
+      bool amb;
+      int64_t c = join_find(s->join, s->join_level, t, rest, &amb);
+      if (c >= 0) {
+        *out = expr_source_input(s, (uint32_t)c, s->source->types[c], full);
+        return 0;
+      }
+    }
+  }
   if (parts >= 2) {
     bool qual_table = (s->table_alias && strcmp(p[0], s->table_alias) == 0) ||
                       (s->table_name && strcmp(p[0], s->table_name) == 0);
@@ -1012,23 +1185,15 @@ static const struct alias_def *find_cte(const struct analyze_scope *s, const cha
   return NULL;
 }
 
-static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, struct error *err)
+/* The source of one table expression: a table, a subquery, a table
+ * function or a CTE. Sets *jt (alias, name, db, final). */
+static int table_expr_source(struct analyze_scope *s, const struct ast *te, struct join_table *jt, struct error *err)
 {
-  if (sel->from.count == 0) {
-    s->table_name = "one";
-    s->table_db = "system";
-    return table_source_lookup(s->ctx, "system", "one", &s->source, err);
-  }
-  const struct ast *te = sel->from.items[0];
-  for (uint32_t i = 1; i < sel->from.count; i++) {
-    const struct ast *x = sel->from.items[i];
-    if (x->kind == AST_JOIN)
-      return error_set(err, ERR_NOT_IMPLEMENTED, "JOIN is not supported yet");
-  }
+  memset(jt, 0, sizeof *jt);
   if (te->kind != AST_TABLE_EXPR)
     return error_set(err, ERR_NOT_IMPLEMENTED, "Unsupported FROM element");
   const struct ast_table_expr *t = &te->u.table_expr;
-  s->table_alias = te->alias;
+  jt->alias = te->alias;
   if (t->final && (!t->table || t->subquery || t->function))
     return error_set(err, ERR_ILLEGAL_FINAL, "Storage %s doesn't support FINAL", t->table ? t->table : "function");
   if (t->sample)
@@ -1038,7 +1203,7 @@ static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, s
     int rc = plan_select(s->ctx, t->subquery, s, &op, false, err);
     if (rc)
       return rc;
-    s->source = table_source_from_op(s->ctx, op, NULL);
+    jt->src = table_source_from_op(s->ctx, op, NULL);
     return 0;
   }
   if (t->function) {
@@ -1057,8 +1222,8 @@ static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, s
                          f->u.function.name);
       args[i] = e->value;
     }
-    s->table_name = f->u.function.name;
-    return table_function_open(s->ctx, f->u.function.name, args, n, ast_format_name(s->a, f), &s->source, err);
+    jt->name = f->u.function.name;
+    return table_function_open(s->ctx, f->u.function.name, args, n, ast_format_name(s->a, f), &jt->src, err);
   }
   if (!t->database) {
     const struct alias_def *cte = find_cte(s, t->table);
@@ -1067,21 +1232,545 @@ static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, s
       int rc = plan_select(s->ctx, cte->node->u.subquery.query, s, &op, false, err);
       if (rc)
         return rc;
-      s->source = table_source_from_op(s->ctx, op, t->table);
-      s->table_name = t->table;
+      jt->src = table_source_from_op(s->ctx, op, t->table);
+      jt->name = t->table;
       return 0;
     }
   }
-  s->table_name = t->table;
-  s->table_db = t->database ? t->database : s->ctx->database;
-  int rc = table_source_lookup(s->ctx, t->database, t->table, &s->source, err);
+  jt->name = t->table;
+  jt->db = t->database ? t->database : s->ctx->database;
+  int rc = table_source_lookup(s->ctx, t->database, t->table, &jt->src, err);
   if (rc)
     return rc;
-  if (t->final && !s->source->supports_final)
-    return error_set(err, ERR_ILLEGAL_FINAL, "Storage %s doesn't support FINAL", s->source->engine);
-  s->final = t->final;
+  if (t->final && !jt->src->supports_final)
+    return error_set(err, ERR_ILLEGAL_FINAL, "Storage %s doesn't support FINAL", jt->src->engine);
+  jt->final = t->final;
   return 0;
 }
+
+static const char *join_kind_name(enum ast_join_kind k)
+{
+  switch (k) {
+  case JOIN_LEFT: return "LEFT";
+  case JOIN_RIGHT: return "RIGHT";
+  case JOIN_FULL: return "FULL";
+  case JOIN_CROSS: case JOIN_COMMA: return "CROSS";
+  case JOIN_PASTE: return "PASTE";
+  default: return "INNER";
+  }
+}
+
+static uint32_t join_add_col(struct join_plan *jp, struct arena *a, struct join_col c)
+{
+  GROW(jp->cols, jp->col_count, jp->col_cap, a);
+  jp->cols[jp->col_count] = c;
+  return jp->col_count++;
+}
+
+/* A source over the combined columns with their types as of `level`. */
+static struct table_source *join_level_source(struct join_plan *jp, struct arena *a, uint32_t level)
+{
+  struct table_source *src = arena_new(a, struct table_source);
+  src->name = "";
+  src->engine = "Join";
+  src->column_count = jp->col_count;
+  src->names = arena_alloc(a, sizeof *src->names * (jp->col_count ? jp->col_count : 1));
+  src->types = arena_alloc(a, sizeof *src->types * (jp->col_count ? jp->col_count : 1));
+  for (uint32_t c = 0; c < jp->col_count; c++) {
+    src->names[c] = jp->cols[c].out_name ? jp->cols[c].out_name : jp->cols[c].name;
+    src->types[c] = join_type_at(jp, a, c, level);
+  }
+  src->total_rows = UINT64_MAX;
+  src->impl = jp;
+  return src;
+}
+
+/* The scope ON / USING of join `j` are analyzed in: tables 0..j visible,
+ * types as they enter the join. EXPR_INPUT indexes stay combined indexes. */
+static struct analyze_scope *join_scope(struct analyze_scope *s, struct join_plan *jp, uint32_t j)
+{
+  struct analyze_scope *js = arena_new(s->a, struct analyze_scope);
+  js->ctx = s->ctx;
+  js->a = s->a;
+  js->parent = s;
+  js->select = s->select;
+  js->join = jp;
+  js->join_level = j;
+  js->source = join_level_source(jp, s->a, j - 1);
+  uint32_t n = jp->col_count ? jp->col_count : 1;
+  js->source_pos = arena_alloc(s->a, sizeof *js->source_pos * n);
+  js->read_cols = arena_alloc(s->a, sizeof *js->read_cols * n);
+  for (uint32_t c = 0; c < jp->col_count; c++)
+    js->source_pos[c] = -1;
+  js->clause = "JOIN ON";
+  return js;
+}
+
+/* Which sides of join j an expression reads: 1 left, 2 right. */
+static unsigned join_sides(const struct join_plan *jp, uint32_t j, const struct expr *e)
+{
+  if (e->kind == EXPR_INPUT)
+    return jp->cols[e->index].table == (int32_t)j ? 2u : 1u;
+  unsigned m = 0;
+  for (uint32_t i = 0; i < e->arg_count; i++)
+    if (e->args[i])
+      m |= join_sides(jp, j, e->args[i]);
+  return m;
+}
+
+static const struct datatype *strip_lc(const struct datatype *t)
+{
+  return t->id == TYPE_LOW_CARDINALITY ? t->children[0] : t;
+}
+
+/* Casts both keys of a pair to their common type (LowCardinality dropped). */
+static int join_key_pair(struct analyze_scope *js, struct join_step *st, struct expr *l, struct expr *r,
+                         const struct datatype **key_type, struct error *err)
+{
+  const struct datatype *ts[2] = { strip_lc(l->type), strip_lc(r->type) };
+  const struct datatype *kt;
+  int rc = type_supertype(js->a, ts, 2, &kt, err);
+  if (rc)
+    return error_set(err, ERR_TYPE_MISMATCH, "Type mismatch of columns to JOIN by: %s at left, %s at right",
+                     type_name(js->a, l->type), type_name(js->a, r->type));
+  if ((rc = make_cast(js, l, kt, &l, err)) || (rc = make_cast(js, r, kt, &r, err)))
+    return rc;
+  uint32_t k = st->key_count++;
+  st->lkeys = arena_realloc(js->a, st->lkeys, sizeof *st->lkeys * k, sizeof *st->lkeys * (k + 1));
+  st->rkeys = arena_realloc(js->a, st->rkeys, sizeof *st->rkeys * k, sizeof *st->rkeys * (k + 1));
+  st->lkeys[k] = l;
+  st->rkeys[k] = r;
+  if (key_type)
+    *key_type = kt;
+  return 0;
+}
+
+static int join_and(struct analyze_scope *js, struct expr **acc, struct expr *e, struct error *err)
+{
+  if (!*acc) {
+    *acc = e;
+    return 0;
+  }
+  struct expr **args = arena_alloc(js->a, sizeof *args * 2);
+  args[0] = *acc;
+  args[1] = e;
+  return analyze_call(js->ctx, js->a, "and", args, 2, acc, err);
+}
+
+static int analyze_join_on(struct analyze_scope *s, struct join_plan *jp, uint32_t j, const struct ast *on,
+                           struct error *err)
+{
+  struct join_step *st = &jp->steps[j];
+  struct analyze_scope *js = join_scope(s, jp, j);
+  const struct ast *const *conj = (const struct ast *const *)&on;
+  uint32_t nconj = 1;
+  if (on->kind == AST_FUNCTION && strcmp(on->u.function.name, "and") == 0 && !on->u.function.has_params &&
+      on->u.function.args.count) {
+    conj = (const struct ast *const *)on->u.function.args.items;
+    nconj = on->u.function.args.count;
+  }
+  int rc;
+  for (uint32_t i = 0; i < nconj; i++) {
+    const struct ast *c = conj[i];
+    if (c->kind == AST_FUNCTION && strcmp(c->u.function.name, "equals") == 0 && c->u.function.args.count == 2 &&
+        !c->u.function.over) {
+      struct expr *a, *b;
+      if ((rc = analyze_expr(js, c->u.function.args.items[0], &a, err)) ||
+          (rc = analyze_expr(js, c->u.function.args.items[1], &b, err)))
+        return rc;
+      unsigned sa = join_sides(jp, j, a), sb = join_sides(jp, j, b);
+      if (sa == 1 && sb == 2) {
+        if ((rc = join_key_pair(js, st, a, b, NULL, err)))
+          return rc;
+        continue;
+      }
+      if (sa == 2 && sb == 1) {
+        if ((rc = join_key_pair(js, st, b, a, NULL, err)))
+          return rc;
+        continue;
+      }
+    }
+    struct expr *e;
+    if ((rc = analyze_expr(js, c, &e, err)))
+      return rc;
+    if (expr_has_aggregate(e))
+      return error_set(err, ERR_ILLEGAL_AGGREGATION, "Aggregate function %s is found in JOIN ON in query %s",
+                       first_aggregate(e)->name, scope_text(s));
+    if ((rc = check_filter(js, e, ast_format_name(s->a, c), err)))
+      return rc;
+    unsigned side = join_sides(jp, j, e);
+    if (side == 2)
+      rc = join_and(js, &st->rcond, e, err);
+    else if (side == 3)
+      rc = join_and(js, &st->post, e, err);
+    else
+      rc = join_and(js, &st->lcond, e, err);
+    if (rc)
+      return rc;
+  }
+  if (st->kind != JOIN_INNER && st->key_count == 0)
+    return error_set(err, ERR_NOT_IMPLEMENTED,
+                     "%s JOIN ON without an equality between columns of both tables is not supported: %s",
+                     join_kind_name(st->kind), ast_format_name(s->a, on));
+  if (st->kind != JOIN_INNER && st->post)
+    return error_set(err, ERR_NOT_IMPLEMENTED,
+                     "%s JOIN ON conditions other than equalities that read both tables are not supported: %s",
+                     join_kind_name(st->kind), ast_format_name(s->a, on));
+  return 0;
+}
+
+static int analyze_join_using(struct analyze_scope *s, struct join_plan *jp, uint32_t j,
+                              const struct ast_list *cols, struct error *err)
+{
+  struct join_step *st = &jp->steps[j];
+  struct analyze_scope *js = join_scope(s, jp, j);
+  uint32_t n = cols->count;
+  const char **names = arena_alloc(s->a, sizeof *names * (n ? n : 1));
+  const struct datatype **types = arena_alloc(s->a, sizeof *types * (n ? n : 1));
+  st->merged_keys = arena_alloc(s->a, sizeof *st->merged_keys * (n ? n : 1));
+  for (uint32_t i = 0; i < n; i++) {
+    const struct ast *u = cols->items[i];
+    if (u->kind != AST_IDENTIFIER)
+      return error_set(err, ERR_BAD_ARGUMENTS, "USING expects column names, got %s", ast_format_name(s->a, u));
+    const char *name = ast_format_name(s->a, u);
+    for (uint32_t k = 0; k < i; k++)
+      if (strcmp(names[k], name) == 0)
+        return error_set(err, ERR_BAD_ARGUMENTS, "Column `%s` appears more than once in USING", name);
+    bool amb;
+    int64_t lc = join_find(jp, j - 1, -1, name, &amb);
+    if (amb)
+      return error_set(err, ERR_AMBIGUOUS_COLUMN_NAME, "JOIN has ambiguous identifier `%s` in USING. In scope %s",
+                       name, scope_text(s));
+    if (lc < 0)
+      return error_set(err, ERR_UNKNOWN_IDENTIFIER,
+                       "Unknown identifier `%s` in USING: no such column in the left table of JOIN. In scope %s", name,
+                       scope_text(s));
+    int64_t rc_col = join_find(jp, j, (int32_t)j, name, &amb);
+    if (rc_col < 0)
+      return error_set(err, ERR_UNKNOWN_IDENTIFIER,
+                       "Unknown identifier `%s` in USING: no such column in the right table of JOIN. In scope %s",
+                       name, scope_text(s));
+    struct expr *l = expr_source_input(js, (uint32_t)lc, js->source->types[lc], name);
+    struct expr *r = expr_source_input(js, (uint32_t)rc_col, js->source->types[rc_col], name);
+    st->merged_keys[i] = st->key_count;
+    int rc = join_key_pair(js, st, l, r, &types[i], err);
+    if (rc)
+      return rc;
+    names[i] = name;
+  }
+  st->merged_first = jp->col_count;
+  st->merged_count = n;
+  for (uint32_t i = 0; i < n; i++)
+    join_add_col(jp, s->a, (struct join_col){ .name = names[i], .table = -1, .level = j, .type = types[i] });
+  return 0;
+}
+
+/* SELECT * order and output names: left to right, USING keys once (at the
+ * left column's place); a name already taken gets its table's prefix. */
+static void join_star(struct join_plan *jp, struct arena *a)
+{
+  jp->star = arena_alloc(a, sizeof *jp->star * (jp->col_count ? jp->col_count : 1));
+  uint32_t n = 0;
+  for (uint32_t t = 0; t < jp->table_count; t++) {
+    const struct join_step *st = t ? &jp->steps[t] : NULL;
+    if (st) {
+      for (uint32_t m = 0; m < st->merged_count; m++) {
+        uint32_t mc = st->merged_first + m;
+        for (uint32_t k = 0; k < n; k++)
+          if (strcmp(jp->cols[jp->star[k]].name, jp->cols[mc].name) == 0)
+            jp->star[k] = mc;
+      }
+    }
+    for (uint32_t c = 0; c < jp->col_count; c++) {
+      const struct join_col *jc = &jp->cols[c];
+      if (jc->table != (int32_t)t || jc->hidden)
+        continue;
+      bool is_using = false;
+      for (uint32_t m = 0; st && m < st->merged_count; m++)
+        if (strcmp(jp->cols[st->merged_first + m].name, jc->name) == 0)
+          is_using = true;
+      if (!is_using)
+        jp->star[n++] = c;
+    }
+  }
+  jp->star_count = n;
+  /* names: first come keeps the bare name */
+  for (uint32_t c = 0; c < jp->col_count; c++)
+    jp->cols[c].out_name = NULL;
+  for (uint32_t k = 0; k < n; k++) {
+    struct join_col *jc = &jp->cols[jp->star[k]];
+    bool taken = false;
+    for (uint32_t i = 0; i < k && !taken; i++)
+      taken = strcmp(jp->cols[jp->star[i]].out_name, jc->name) == 0;
+    if (taken && jc->table >= 0) {
+      const struct join_table *jt = &jp->tables[jc->table];
+      const char *q = jt->alias ? jt->alias : jt->name;
+      jc->out_name = q ? arena_printf(a, "%s.%s", q, jc->name) : jc->name;
+    } else {
+      jc->out_name = jc->name;
+    }
+  }
+  for (uint32_t c = 0; c < jp->col_count; c++) {
+    struct join_col *jc = &jp->cols[c];
+    if (jc->out_name)
+      continue;
+    const struct join_table *jt = jc->table >= 0 ? &jp->tables[jc->table] : NULL;
+    const char *q = jt ? (jt->alias ? jt->alias : jt->name) : NULL;
+    jc->out_name = q && jc->table > 0 ? arena_printf(a, "%s.%s", q, jc->name) : jc->name;
+  }
+}
+
+static const struct table_source_vt join_source_vt;
+
+static int analyze_join_from(struct analyze_scope *s, const struct ast_select *sel, struct error *err)
+{
+  struct query_context *ctx = s->ctx;
+  struct join_plan *jp = arena_new(s->a, struct join_plan);
+  uint32_t n = 1;
+  bool seen_aj = false;
+  for (uint32_t i = 1; i < sel->from.count; i++) {
+    const struct ast *x = sel->from.items[i];
+    if (x->kind == AST_ARRAY_JOIN)
+      seen_aj = true;
+    if (x->kind == AST_JOIN) {
+      if (seen_aj)
+        return error_set(err, ERR_NOT_IMPLEMENTED, "JOIN after ARRAY JOIN is not supported yet");
+      n++;
+    }
+  }
+  jp->table_count = n;
+  jp->tables = arena_calloc(s->a, n, sizeof *jp->tables);
+  jp->steps = arena_calloc(s->a, n, sizeof *jp->steps);
+  jp->use_nulls = ctx->settings && settings_get_bool(ctx->settings, "join_use_nulls");
+  jp->memory_max = ctx->settings ? settings_get_u64(ctx->settings, "max_memory_usage") : 0;
+  const struct ast **joins = arena_calloc(s->a, n, sizeof *joins);
+  for (uint32_t i = 1, t = 1; i < sel->from.count; i++) {
+    const struct ast *x = sel->from.items[i];
+    if (x->kind != AST_JOIN)
+      continue;
+    const struct ast_join *aj = &x->u.join;
+    struct join_step *st = &jp->steps[t];
+    joins[t++] = x;
+    st->kind = aj->kind == JOIN_COMMA ? JOIN_CROSS : aj->kind;
+    st->strictness = aj->strictness == JOIN_STRICT_DEFAULT ? JOIN_STRICT_ALL : aj->strictness;
+    if (st->kind == JOIN_PASTE)
+      return error_set(err, ERR_NOT_IMPLEMENTED, "PASTE JOIN is not supported yet");
+    if (st->strictness == JOIN_STRICT_ASOF || st->strictness == JOIN_STRICT_SEMI ||
+        st->strictness == JOIN_STRICT_ANTI)
+      return error_set(err, ERR_NOT_IMPLEMENTED, "%s JOIN is not supported yet",
+                       st->strictness == JOIN_STRICT_ASOF ? "ASOF" : st->strictness == JOIN_STRICT_SEMI ? "SEMI" : "ANTI");
+    if (st->strictness == JOIN_STRICT_ANY && st->kind == JOIN_FULL)
+      return error_set(err, ERR_NOT_IMPLEMENTED, "ANY FULL JOINs are not implemented");
+    if (st->kind == JOIN_CROSS && (aj->on || aj->using_columns.count))
+      return error_set(err, ERR_SYNTAX_ERROR, "CROSS JOIN cannot have ON or USING");
+    if (st->kind != JOIN_CROSS && !aj->on && !aj->using_columns.count)
+      return error_set(err, ERR_INVALID_JOIN_ON_EXPRESSION, "%s JOIN requires ON or USING",
+                       join_kind_name(st->kind));
+  }
+  for (uint32_t t = 0; t < n; t++) {
+    const struct ast *te = t ? joins[t]->u.join.table : sel->from.items[0];
+    struct join_table *jt = &jp->tables[t];
+    int rc = table_expr_source(s, te, jt, err);
+    if (rc)
+      return rc;
+    const struct table_source *src = jt->src;
+    for (uint32_t c = 0; c < src->column_count; c++) {
+      const char *dk = src->default_kinds ? src->default_kinds[c] : NULL;
+      bool hidden = (dk && (strcmp(dk, "MATERIALIZED") == 0 || strcmp(dk, "ALIAS") == 0)) ||
+                    (src->virtual_from && c >= src->virtual_from);
+      join_add_col(jp, s->a, (struct join_col){ .name = src->names[c], .table = (int32_t)t, .level = t, .local = c,
+                                                .hidden = hidden, .type = src->types[c] });
+    }
+    if (t == 0)
+      continue;
+    const struct ast_join *aj = &joins[t]->u.join;
+    if (aj->on)
+      rc = analyze_join_on(s, jp, t, aj->on, err);
+    else if (aj->using_columns.count)
+      rc = analyze_join_using(s, jp, t, &aj->using_columns, err);
+    if (rc)
+      return rc;
+  }
+  join_star(jp, s->a);
+  struct table_source *src = join_level_source(jp, s->a, n - 1);
+  src->vt = &join_source_vt;
+  s->source = src;
+  s->join = jp;
+  s->join_level = n - 1;
+  return 0;
+}
+
+static int analyze_from(struct analyze_scope *s, const struct ast_select *sel, struct error *err)
+{
+  if (sel->from.count == 0) {
+    s->table_name = "one";
+    s->table_db = "system";
+    return table_source_lookup(s->ctx, "system", "one", &s->source, err);
+  }
+  for (uint32_t i = 1; i < sel->from.count; i++)
+    if (sel->from.items[i]->kind == AST_JOIN)
+      return analyze_join_from(s, sel, err);
+  struct join_table jt;
+  int rc = table_expr_source(s, sel->from.items[0], &jt, err);
+  if (rc)
+    return rc;
+  s->source = jt.src;
+  s->table_alias = jt.alias;
+  s->table_name = jt.name;
+  s->table_db = jt.db;
+  s->final = jt.final;
+  return 0;
+}
+
+/* ---- opening the join source: the operator tree ---- */
+
+static void join_mark(const struct expr *e, uint8_t *need)
+{
+  if (!e)
+    return;
+  if (e->kind == EXPR_INPUT)
+    need[e->index] = 1;
+  for (uint32_t i = 0; i < e->arg_count; i++)
+    if (e->args[i])
+      join_mark(e->args[i], need);
+}
+
+/* A copy of e whose inputs are combined indexes mapped through pos. */
+static struct expr *join_remap(struct arena *a, const struct expr *e, const int32_t *pos)
+{
+  if (!e)
+    return NULL;
+  if (e->kind == EXPR_INPUT) {
+    struct expr *r = arena_new(a, struct expr);
+    *r = *e;
+    r->index = (uint32_t)pos[e->index];
+    return r;
+  }
+  if (e->kind != EXPR_FUNCTION && e->kind != EXPR_LAMBDA)
+    return (struct expr *)e;
+  struct expr *r = arena_new(a, struct expr);
+  *r = *e;
+  r->args = arena_alloc(a, sizeof *r->args * (e->arg_count ? e->arg_count : 1));
+  for (uint32_t i = 0; i < e->arg_count; i++)
+    r->args[i] = join_remap(a, e->args[i], pos);
+  if (e->kind == EXPR_FUNCTION) {
+    struct fn_call *c = arena_new(a, struct fn_call);
+    *c = *e->call;
+    c->args = r->args;
+    r->call = c;
+  }
+  return r;
+}
+
+/* Opens table t with its needed columns; pos[c] = block position. */
+static int join_open_table(struct join_plan *jp, struct query_context *ctx, uint32_t t, const uint8_t *need,
+                           int32_t *pos, uint32_t *layout, uint32_t *layout_n, struct op **out, struct error *err)
+{
+  struct arena *a = ctx->arena;
+  const struct join_table *jt = &jp->tables[t];
+  uint32_t *cols = arena_alloc(a, sizeof *cols * (jt->src->column_count ? jt->src->column_count : 1));
+  uint32_t n = 0;
+  for (uint32_t c = 0; c < jp->col_count; c++) {
+    if (jp->cols[c].table != (int32_t)t || !need[c])
+      continue;
+    pos[c] = (int32_t)n;
+    layout[(*layout_n)++] = c;
+    cols[n++] = jp->cols[c].local;
+  }
+  struct table_read_opts ro = { .columns = cols, .column_count = n, .final = jt->final };
+  return jt->src->vt->open(jt->src, ctx, &ro, out, err);
+}
+
+static int join_open(struct table_source *src, struct query_context *ctx, const struct table_read_opts *opts,
+                     struct op **out, struct error *err)
+{
+  struct join_plan *jp = src->impl;
+  struct arena *a = ctx->arena;
+  uint32_t nc = jp->col_count ? jp->col_count : 1;
+  uint8_t *need = arena_calloc(a, nc, 1);
+  for (uint32_t i = 0; i < opts->column_count; i++)
+    need[opts->columns[i]] = 1;
+  for (uint32_t j = 1; j < jp->table_count; j++) {
+    const struct join_step *st = &jp->steps[j];
+    for (uint32_t k = 0; k < st->key_count; k++) {
+      join_mark(st->lkeys[k], need);
+      join_mark(st->rkeys[k], need);
+    }
+    join_mark(st->lcond, need);
+    join_mark(st->rcond, need);
+    join_mark(st->post, need);
+  }
+  int32_t *pos = arena_alloc(a, sizeof *pos * nc);
+  int32_t *rpos = arena_alloc(a, sizeof *rpos * nc);
+  uint32_t *layout = arena_alloc(a, sizeof *layout * nc);
+  uint32_t *rlayout = arena_alloc(a, sizeof *rlayout * nc);
+  for (uint32_t c = 0; c < jp->col_count; c++)
+    pos[c] = -1;
+  uint32_t layout_n = 0;
+  struct op *op;
+  int rc = join_open_table(jp, ctx, 0, need, pos, layout, &layout_n, &op, err);
+  if (rc)
+    return rc;
+  for (uint32_t j = 1; j < jp->table_count; j++) {
+    const struct join_step *st = &jp->steps[j];
+    for (uint32_t c = 0; c < jp->col_count; c++)
+      rpos[c] = -1;
+    uint32_t rlayout_n = 0;
+    struct op *right;
+    if ((rc = join_open_table(jp, ctx, j, need, rpos, rlayout, &rlayout_n, &right, err)))
+      return rc;
+    struct join_spec spec = { .kind = st->kind == JOIN_CROSS ? JOIN_INNER : st->kind,
+                              .strictness = st->kind == JOIN_CROSS ? JOIN_STRICT_ALL : st->strictness,
+                              .key_count = st->key_count, .memory_max = jp->memory_max };
+    spec.left_keys = arena_alloc(a, sizeof *spec.left_keys * (st->key_count ? st->key_count : 1));
+    spec.right_keys = arena_alloc(a, sizeof *spec.right_keys * (st->key_count ? st->key_count : 1));
+    for (uint32_t k = 0; k < st->key_count; k++) {
+      spec.left_keys[k] = join_remap(a, st->lkeys[k], pos);
+      spec.right_keys[k] = join_remap(a, st->rkeys[k], rpos);
+    }
+    spec.left_cond = join_remap(a, st->lcond, pos);
+    spec.right_cond = join_remap(a, st->rcond, rpos);
+    uint32_t left_n = layout_n;
+    for (uint32_t i = 0; i < rlayout_n; i++) {
+      pos[rlayout[i]] = (int32_t)(layout_n);
+      layout[layout_n++] = rlayout[i];
+    }
+    spec.merged_keys = arena_alloc(a, sizeof *spec.merged_keys * (st->merged_count ? st->merged_count : 1));
+    for (uint32_t m = 0; m < st->merged_count; m++) {
+      uint32_t c = st->merged_first + m;
+      if (!need[c])
+        continue;
+      spec.merged_keys[spec.merged_count++] = st->merged_keys[m];
+      pos[c] = (int32_t)layout_n;
+      layout[layout_n++] = c;
+    }
+    (void)left_n;
+    const char **names = arena_alloc(a, sizeof *names * (layout_n ? layout_n : 1));
+    const struct datatype **types = arena_alloc(a, sizeof *types * (layout_n ? layout_n : 1));
+    for (uint32_t i = 0; i < layout_n; i++) {
+      names[i] = jp->cols[layout[i]].out_name;
+      types[i] = join_type_at(jp, a, layout[i], j);
+    }
+    op = op_join_create(ctx, op, right, &spec, names, types);
+    if (st->post)
+      op = op_filter_create(ctx, op, join_remap(a, st->post, pos));
+  }
+  /* the header the scope asked for */
+  struct expr **ex = arena_alloc(a, sizeof *ex * (opts->column_count ? opts->column_count : 1));
+  const char **names = arena_alloc(a, sizeof *names * (opts->column_count ? opts->column_count : 1));
+  for (uint32_t i = 0; i < opts->column_count; i++) {
+    uint32_t c = opts->columns[i];
+    struct expr *e = expr_new(a, EXPR_INPUT, op->types[pos[c]]);
+    e->index = (uint32_t)pos[c];
+    e->key = arena_printf(a, "#%u", e->index);
+    ex[i] = e;
+    names[i] = src->names[c];
+  }
+  *out = op_project_create(ctx, op, ex, opts->column_count, names);
+  return 0;
+}
+
+static const struct table_source_vt join_source_vt = { join_open };
 
 static int analyze_array_join_clause(struct analyze_scope *s, const struct ast_select *sel, struct error *err)
 {
@@ -1168,6 +1857,35 @@ struct select_item {
 static int expand_asterisk(struct analyze_scope *s, const struct ast *n, struct select_item **items, uint32_t *count,
                            uint32_t *cap, struct error *err)
 {
+  if (s->join) {
+    const struct join_plan *jp = s->join;
+    int32_t only = -1;
+    if (n->u.asterisk.qualifier) {
+      only = join_table_of(jp, s->join_level, NULL, n->u.asterisk.qualifier);
+      if (only < 0)
+        return unknown_identifier(s, arena_printf(s->a, "%s.*", n->u.asterisk.qualifier), err);
+    }
+    uint32_t count_star = only < 0 ? jp->star_count : jp->col_count;
+    for (uint32_t k = 0; k < count_star; k++) {
+      uint32_t c = only < 0 ? jp->star[k] : k;
+      const struct join_col *jc = &jp->cols[c];
+      if (only >= 0 && (jc->table != only || jc->hidden))
+        continue;
+      const char *name = only >= 0 ? jc->name : jc->out_name;
+      bool skip = false;
+      for (uint32_t x = 0; x < n->u.asterisk.except.count; x++) {
+        const char *ex = ast_format_name(s->a, n->u.asterisk.except.items[x]);
+        if (strcmp(ex, jc->name) == 0 || strcmp(ex, jc->out_name) == 0)
+          skip = true;
+      }
+      if (skip)
+        continue;
+      struct expr *e = expr_source_input(s, c, s->source->types[c], name);
+      GROW(*items, *count, *cap, s->a);
+      (*items)[(*count)++] = (struct select_item){ e, name };
+    }
+    return 0;
+  }
   if (n->u.asterisk.qualifier) {
     const char *q = n->u.asterisk.qualifier;
     if (!((s->table_alias && strcmp(q, s->table_alias) == 0) || (s->table_name && strcmp(q, s->table_name) == 0)))

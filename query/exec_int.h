@@ -504,5 +504,28 @@ struct op *op_aggregate_create(struct query_context *ctx, struct op *child, cons
                                const char **names);
 /* Totals row of an aggregate operator, once it is drained (NULL if none). */
 struct block *op_aggregate_totals(struct op *op);
+/* Hash join (operators_join.c): the right child is read fully into a table
+ * keyed by right_keys, the left streams through. Output: the left child's
+ * columns, the right child's, then merged_count merged USING keys (the left
+ * key where a left row exists, else the right key). Key expressions of both
+ * sides have equal types (the analyzer casts them); a NULL key never
+ * matches. left_cond/right_cond (may be NULL) are ON conditions over one
+ * side: rows failing them never match. types[] gives every output column's
+ * type: a Nullable type over a non-Nullable child column turns missing rows
+ * into NULLs, otherwise they get the type's default. */
+struct join_spec {
+  enum ast_join_kind kind;       /* INNER, LEFT, RIGHT, FULL; CROSS is INNER without keys */
+  enum ast_join_strictness strictness; /* ALL or ANY (not ANY FULL) */
+  uint32_t key_count;
+  struct expr **left_keys;       /* over the left child's block */
+  struct expr **right_keys;      /* over the right child's block */
+  struct expr *left_cond;
+  struct expr *right_cond;
+  uint32_t merged_count;
+  uint32_t *merged_keys;         /* per merged column: its key index */
+  uint64_t memory_max;           /* bytes for the right side; 0 = unlimited (MEMORY_LIMIT_EXCEEDED) */
+};
+struct op *op_join_create(struct query_context *ctx, struct op *left, struct op *right, const struct join_spec *spec,
+                          const char **names, const struct datatype **types);
 
 #endif

@@ -1,0 +1,1 @@
+SELECT parent, child, count() AS calls FROM (SELECT TraceId, SpanId AS PSpanId, ServiceName AS parent FROM otel.otel_traces WHERE TenantId = 'x') INNER JOIN (SELECT TraceId, ParentSpanId AS PSpanId, ServiceName AS child FROM otel.otel_traces WHERE ParentSpanId != '') USING (TraceId, PSpanId) WHERE parent != child GROUP BY parent, child ORDER BY calls DESC

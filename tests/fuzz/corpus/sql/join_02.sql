@@ -1,0 +1,1 @@
+SELECT a.k, b.* FROM t AS a GLOBAL ANY LEFT OUTER JOIN db.u AS b ON a.k = b.k AND a.x < b.y RIGHT JOIN v USING k FULL JOIN w ON 1 SETTINGS join_use_nulls = 1

@@ -1,0 +1,1 @@
+SELECT * FROM numbers(3) AS n, (SELECT 1 AS x) AS s CROSS JOIN zeros(2) ASOF JOIN t USING (a, b) PASTE JOIN u SEMI JOIN v ON v.a = n.number ARRAY JOIN arr AS e
