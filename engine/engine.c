@@ -116,6 +116,19 @@ static int copy_expr(struct def *d, struct table_expr *dst, const struct table_e
 {
   *dst = *src;
   dst->text = arena_strdup(&d->arena, src->text ? src->text : "");
+  dst->inputs = NULL;
+  dst->input_count = 0;
+  if (src->column < 0 && src->inputs) {
+    uint32_t *in = arena_new_array(&d->arena, uint32_t, src->input_count + 1);
+    for (uint32_t i = 0; i < src->input_count; i++) {
+      if (src->inputs[i] >= d->td.column_count)
+        return error_set(err, ERR_BAD_ARGUMENTS, "%s %s reads column #%u, the table has %u", what, dst->text,
+                         src->inputs[i], d->td.column_count);
+      in[i] = src->inputs[i];
+    }
+    dst->inputs = in;
+    dst->input_count = src->input_count;
+  }
   if (src->column >= 0) {
     if ((uint32_t)src->column >= d->td.column_count)
       return error_set(err, ERR_BAD_ARGUMENTS, "%s %s refers to column #%d, the table has %u", what, dst->text,
@@ -179,6 +192,19 @@ int def_compile(const struct table_def *in, struct def **out, struct error *err)
   }
   td->columns = cols;
   d->ncols = n;
+  for (uint32_t i = 0; i < n; i++) {
+    const struct table_expr *x = &in->columns[i].default_expr;
+    if (!x->text)
+      continue;
+    if ((rc = copy_expr(d, &cols[i].default_expr, x, "DEFAULT expression", err)) != 0)
+      goto fail;
+    const struct datatype *want = cols[i].type, *got = cols[i].default_expr.type;
+    if (!datatype_equal(got, want) && !(want->id == TYPE_LOW_CARDINALITY && datatype_equal(got, want->children[0]))) {
+      rc = error_set(err, ERR_BAD_ARGUMENTS, "DEFAULT expression %s of column %s has another type than the column",
+                     cols[i].default_expr.text, cols[i].name);
+      goto fail;
+    }
+  }
 
   struct table_expr *pk = arena_new_array(a, struct table_expr, in->partition_key_count + 1);
   for (uint32_t i = 0; i < in->partition_key_count; i++)
@@ -288,14 +314,15 @@ int def_compile(const struct table_def *in, struct def **out, struct error *err)
   d->pcols = arena_new_array(a, struct part_column_def, d->nstore);
   d->sort_col = arena_new_array(a, uint32_t, in->sort_key_count + 1);
   for (uint32_t i = 0; i < n; i++)
-    d->pcols[i] = (struct part_column_def){ cols[i].name, cols[i].type, cols[i].codec };
+    d->pcols[i] = (struct part_column_def){ cols[i].name, cols[i].type, cols[i].codec, false };
   uint32_t h = n;
   for (uint32_t i = 0; i < in->sort_key_count; i++) {
     if (sk[i].column >= 0) {
       d->sort_col[i] = (uint32_t)sk[i].column;
       continue;
     }
-    d->pcols[h] = (struct part_column_def){ arena_printf(a, SORT_KEY_PREFIX "%u", i), sk[i].type, { 0 } };
+    /* computed: stored values would only repeat what the stored columns say */
+    d->pcols[h] = (struct part_column_def){ arena_printf(a, SORT_KEY_PREFIX "%u", i), sk[i].type, { 0 }, true };
     d->sort_col[i] = h++;
   }
   d->schema = (struct part_schema){
@@ -315,6 +342,226 @@ int def_compile(const struct table_def *in, struct def **out, struct error *err)
 fail:
   td->ctx_free = NULL;   /* the caller still owns ctx when compiling fails */
   def_unref(d);
+  return rc;
+}
+
+/* ======================================================================
+ * Reading parts with computed columns
+ *
+ * A part may lack a storage column of the definition it is read with: a
+ * hidden sorting-key column is computed (never stored since format
+ * version 3; stored by older parts, which are read as they are), and a
+ * table column added by ALTER is missing from parts written before. Such
+ * columns are evaluated over the table columns of the rows read, like the
+ * insert path evaluates them, so every reader (scans, FINAL, merges) sees
+ * the same values whatever the part holds.
+ * ==================================================================== */
+
+static int table_column_index(const struct def *d, const char *name)
+{
+  for (uint32_t i = 0; i < d->ncols; i++)
+    if (strcmp(d->td.columns[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+static bool part_stores(const struct part_reader *r, const char *name)
+{
+  int i = part_reader_column_index(r, name);
+  return i >= 0 && !part_reader_schema(r)->columns[i].computed;
+}
+
+/* The expression computing requested column `name` in part r, or NULL when
+ * the part stores it (or nothing better than the type's default exists). */
+static const struct table_expr *derived_expr(const struct def *d, const struct part_reader *r, const char *name)
+{
+  if (part_stores(r, name))
+    return NULL;
+  int c = table_column_index(d, name);
+  if (c >= 0)
+    return d->td.columns[c].default_expr.text ? &d->td.columns[c].default_expr : NULL;
+  for (uint32_t k = 0; k < d->td.sort_key_count; k++)
+    if (d->td.sort_key[k].column < 0 && strcmp(d->pcols[d->sort_col[k]].name, name) == 0)
+      return &d->td.sort_key[k];
+  return NULL;
+}
+
+/* Marks the table columns x reads; returns whether that changed need. */
+static bool mark_inputs(const struct def *d, const struct table_expr *x, bool *need)
+{
+  bool changed = false;
+  if (x->column >= 0) {
+    changed = !need[x->column];
+    need[x->column] = true;
+    return changed;
+  }
+  for (uint32_t i = 0; i < (x->inputs ? x->input_count : d->ncols); i++) {
+    uint32_t c = x->inputs ? x->inputs[i] : i;
+    changed |= !need[c];
+    need[c] = true;
+  }
+  return changed;
+}
+
+static uint32_t read_list_put(struct part_read_column *list, uint32_t *n, const char *name, const struct datatype *t)
+{
+  for (uint32_t i = 0; i < *n; i++)
+    if (strcmp(list[i].name, name) == 0)
+      return i;
+  list[*n] = (struct part_read_column){ name, t };
+  return (*n)++;
+}
+
+static struct column *default_column(struct arena *a, const struct datatype *t, uint32_t rows, bool as_const)
+{
+  struct column *one = column_create(a, t, as_const ? 1 : rows);
+  for (uint32_t r = 0; r < (as_const ? 1 : rows); r++)
+    column_append_default(one);
+  return as_const ? column_const_from(a, one, 0, rows) : one;
+}
+
+/* Whether every input of x is ready (a table column never waits for itself). */
+static bool inputs_ready(const struct def *d, const struct table_expr *x, uint32_t self, const bool *ready)
+{
+  if (x->column >= 0)
+    return (uint32_t)x->column == self || ready[x->column];
+  for (uint32_t i = 0; i < (x->inputs ? x->input_count : d->ncols); i++) {
+    uint32_t c = x->inputs ? x->inputs[i] : i;
+    if (c != self && !ready[c])
+      return false;
+  }
+  return true;
+}
+
+/* Computes the table columns in view that the part lacks and that have a
+ * DEFAULT expression, in dependency order (a default may read another
+ * added column); what is left in a cycle keeps the type's default. */
+static int fill_missing_defaults(const struct def *d, struct block *view, bool *ready, const bool *need,
+                                 struct arena *a, struct error *err)
+{
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (uint32_t c = 0; c < d->ncols; c++) {
+      const struct table_expr *x = &d->td.columns[c].default_expr;
+      if (ready[c] || !need[c] || !x->text || !inputs_ready(d, x, c, ready))
+        continue;
+      int rc = eval_expr(x, view, a, &view->columns[c], err);
+      if (rc)
+        return error_prefix(err, "DEFAULT of column %s: ", d->td.columns[c].name);
+      ready[c] = true;
+      progress = true;
+    }
+  }
+  return 0;
+}
+
+int part_read_derived(const struct def *d, struct part_reader *r, const struct part_read_column *cols,
+                      uint32_t ncols, const struct granule_range *ranges, uint32_t nranges, struct arena *a,
+                      struct block **out, struct part_read_stats *stats, struct error *err)
+{
+  const struct table_expr **x = arena_new_array(a, const struct table_expr *, ncols + 1);
+  bool any = false;
+  for (uint32_t i = 0; i < ncols; i++)
+    any |= (x[i] = derived_expr(d, r, cols[i].name)) != NULL;
+  if (!any)
+    return part_reader_read(r, cols, ncols, ranges, nranges, a, out, stats, err);
+
+  /* the table columns the expressions need, through defaults reading defaults */
+  bool *need = arena_new_array(a, bool, d->ncols + 1);
+  for (uint32_t i = 0; i < ncols; i++) {
+    if (!x[i])
+      continue;
+    int c = table_column_index(d, cols[i].name);
+    if (c >= 0)
+      need[c] = true;
+    mark_inputs(d, x[i], need);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t c = 0; c < d->ncols; c++)
+      if (need[c] && d->td.columns[c].default_expr.text && !part_stores(r, d->td.columns[c].name))
+        changed |= mark_inputs(d, &d->td.columns[c].default_expr, need);
+  }
+
+  /* one read: the requested stored columns, then the needed ones */
+  struct part_read_column *list = arena_new_array(a, struct part_read_column, ncols + d->ncols + 1);
+  uint32_t nlist = 0;
+  uint32_t *pos = arena_new_array(a, uint32_t, ncols + 1);
+  int32_t *tpos = arena_new_array(a, int32_t, d->ncols + 1);
+  for (uint32_t i = 0; i < ncols; i++)
+    if (!x[i])
+      pos[i] = read_list_put(list, &nlist, cols[i].name, cols[i].type);
+  for (uint32_t c = 0; c < d->ncols; c++) {
+    const struct table_column *tc = &d->td.columns[c];
+    tpos[c] = need[c] && part_stores(r, tc->name) ? (int32_t)read_list_put(list, &nlist, tc->name, tc->type) : -1;
+  }
+  struct block *got;
+  int rc = part_reader_read(r, list, nlist, ranges, nranges, a, &got, stats, err);
+  if (rc)
+    return rc;
+
+  /* the table columns as evaluators take them: what was read, computed
+   * defaults, and constant defaults for columns no expression reads */
+  struct block *view = block_create(a, d->ncols);
+  view->rows = got->rows;
+  bool *ready = arena_new_array(a, bool, d->ncols + 1);
+  for (uint32_t c = 0; c < d->ncols; c++) {
+    const struct table_column *tc = &d->td.columns[c];
+    view->names[c] = tc->name;
+    ready[c] = tpos[c] >= 0;
+    view->columns[c] = ready[c] ? got->columns[tpos[c]] : default_column(a, tc->type, got->rows, !need[c]);
+  }
+  if ((rc = fill_missing_defaults(d, view, ready, need, a, err)) != 0)
+    return rc;
+
+  struct block *b = block_create(a, ncols);
+  b->rows = got->rows;
+  for (uint32_t i = 0; i < ncols; i++) {
+    b->names[i] = cols[i].name;
+    if (!x[i]) {
+      b->columns[i] = got->columns[pos[i]];
+      continue;
+    }
+    int c = table_column_index(d, cols[i].name);
+    if (c >= 0) {
+      b->columns[i] = view->columns[c];
+      continue;
+    }
+    if ((rc = eval_expr(x[i], view, a, &b->columns[i], err)) != 0)
+      return rc;
+  }
+  *out = b;
+  return 0;
+}
+
+static bool chunk_has(const struct mem_chunk *c, const struct table_column *tc)
+{
+  for (uint32_t i = 0; i < c->rows->column_count; i++)
+    if (strcmp(c->rows->names[i], tc->name) == 0 && datatype_equal(c->rows->columns[i]->type, tc->type))
+      return true;
+  return false;
+}
+
+int mem_chunk_column_derived(const struct def *d, const struct mem_chunk *c, uint32_t col, uint32_t start,
+                             uint32_t count, struct arena *a, struct column **out, struct error *err)
+{
+  const struct table_column *tc = &d->td.columns[col];
+  if (!tc->default_expr.text || chunk_has(c, tc)) {
+    *out = mem_chunk_column(c, tc->name, tc->type, start, count, a);
+    return 0;
+  }
+  /* a chunk buffered under the definition before ADD COLUMN */
+  struct block *view = block_create(a, d->ncols);
+  view->rows = count;
+  bool *ready = arena_new_array(a, bool, d->ncols + 1), *need = arena_new_array(a, bool, d->ncols + 1);
+  for (uint32_t k = 0; k < d->ncols; k++) {
+    view->names[k] = d->td.columns[k].name;
+    view->columns[k] = mem_chunk_column(c, d->td.columns[k].name, d->td.columns[k].type, start, count, a);
+    ready[k] = chunk_has(c, &d->td.columns[k]);
+    need[k] = true;
+  }
+  int rc = fill_missing_defaults(d, view, ready, need, a, err);
+  *out = rc ? NULL : view->columns[col];
   return rc;
 }
 
@@ -1109,7 +1356,11 @@ int engine_table_alter(struct engine_table *t, const struct catalog_table_def *d
                        "ALTER cannot change the engine, the partition key or the sorting key of a table");
     }
   }
-  if (ddl && (rc = catalog_table_alter(t->e->cat, t->id, ddl, err)) != 0) {
+  /* buffered rows follow the old columns and would read an added column as
+   * the type's default: they go to parts first, where reads compute its
+   * DEFAULT. (Buffered inserts racing with the ALTER still can.) */
+  if ((rc = engine_table_flush(t, err)) != 0 ||
+      (ddl && (rc = catalog_table_alter(t->e->cat, t->id, ddl, err)) != 0)) {
     d->td.ctx_free = NULL;
     def_unref(d);
     return rc;

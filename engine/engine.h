@@ -115,6 +115,9 @@ struct table_expr {
   const struct datatype *type;       /* column < 0: the result type */
   table_eval_fn eval;                /* column < 0: computes it */
   void *ctx;                         /* passed to eval */
+  const uint32_t *inputs;            /* column < 0: the table columns eval reads, so readers fetch only
+                                        those (the others are handed in as constant defaults); */
+  uint32_t input_count;              /* inputs NULL = not known: every column is read */
 };
 
 struct table_column {
@@ -122,6 +125,10 @@ struct table_column {
   const struct datatype *type;
   struct codec_chain codec;          /* count 0 = the table's default chain */
   bool in_sorting_key;               /* referenced by ORDER BY: never summed */
+  /* DEFAULT / MATERIALIZED expression (of exactly this type): what rows of a
+   * part without the column (written before ADD COLUMN) read and what merges
+   * write for them. text NULL = none: such rows read the type's default. */
+  struct table_expr default_expr;
 };
 
 struct table_index {                 /* INDEX name expr TYPE type(params) GRANULARITY n */
@@ -206,7 +213,9 @@ int  engine_table_drop(struct engine *e, const char *database, const char *name,
 int  engine_table_rename(struct engine *e, const char *from_db, const char *from_name, const char *to_db,
                          const char *to_name, const char *new_ddl, struct error *err);
 /* ALTER ADD/DROP COLUMN, ADD/DROP INDEX, MODIFY SETTING: the new definition
- * replaces the old one (old parts read missing columns as defaults). The
+ * replaces the old one, after the memtable is flushed. Rows of parts that
+ * lack a column read its default_expr computed from the row (the type's
+ * default without one), and merges write those values. The
  * partition key, sorting key and engine kind cannot change (NOT_IMPLEMENTED). */
 int  engine_table_alter(struct engine_table *t, const struct catalog_table_def *ddl, const struct table_def *def,
                         struct error *err);

@@ -13,7 +13,7 @@
 
 #include "engine/engine.h"
 
-#define SORT_KEY_PREFIX "__sort_key."  /* hidden part columns holding sorting-key expressions */
+#define SORT_KEY_PREFIX "__sort_key."  /* hidden part columns of sorting-key expressions (computed, not stored) */
 
 enum {
   ENGINE_MERGE_THREADS_DEFAULT = 2,
@@ -32,7 +32,9 @@ enum {
 
 /* A compiled, immutable, refcounted version of a table definition. Storage
  * layout of a part: the table's columns, then one hidden column per
- * sorting-key element that is an expression. */
+ * sorting-key element that is an expression. Hidden columns are computed
+ * (part_column_def.computed): the writer indexes them but stores no values,
+ * and every read recomputes them (part_read_derived). */
 struct def {
   _Atomic int refs;
   struct arena arena;
@@ -165,6 +167,21 @@ struct engine_snapshot {
 };
 
 /* ---- engine.c ---- */
+/* part_reader_read for engine parts: columns the part does not store are
+ * computed from the rows read. A hidden sorting-key column (computed in new
+ * parts, stored in old ones) from its expression; a table column the part
+ * lacks (added by ALTER) from its default_expr, else the type's default.
+ * The expressions' input columns are read as well but not returned. cols
+ * names storage columns of d or any column the part stores. */
+int  part_read_derived(const struct def *d, struct part_reader *r, const struct part_read_column *cols,
+                       uint32_t ncols, const struct granule_range *ranges, uint32_t nranges, struct arena *a,
+                       struct block **out, struct part_read_stats *stats, struct error *err);
+/* Rows [start, start + count) of table column col of d from memtable chunk
+ * c: the chunk's own column, or for a chunk buffered before ADD COLUMN the
+ * column's default_expr over the chunk's rows (the type's default without
+ * one), like part_read_derived. */
+int  mem_chunk_column_derived(const struct def *d, const struct mem_chunk *c, uint32_t col, uint32_t start,
+                              uint32_t count, struct arena *a, struct column **out, struct error *err);
 void def_ref(struct def *d);
 void def_unref(struct def *d);
 int  def_compile(const struct table_def *in, struct def **out, struct error *err);
@@ -219,6 +236,9 @@ int  insert_check_block(const struct def *d, const struct block *in, const char 
  * in the same step that adds the parts (so readers see chunks or parts,
  * never both or neither). */
 struct engine_insert;
+/* engine_insert_add of count blocks taken as one, without concatenating them. */
+int  insert_add_blocks(struct engine_insert *ins, const struct block *const *blocks, uint32_t count,
+                       struct error *err);
 int  insert_commit_flush(struct engine_insert *ins, uint64_t wal_position, void (*published)(void *ctx), void *ctx,
                          struct error *err);
 
@@ -290,10 +310,11 @@ struct merge_input {
 };
 
 struct merger;
-/* cols: what to read from every input (type set: defaults for missing
- * columns); key: positions in cols compared in order. Inputs in block
- * order: on equal keys the earlier input's rows come first. */
-int  merger_open(const struct merge_input *inputs, uint32_t count, const struct part_read_column *cols,
+/* cols: what to read from every input (type set), through
+ * part_read_derived with d (computed and missing columns filled); key:
+ * positions in cols compared in order. Inputs in block order: on equal keys
+ * the earlier input's rows come first. */
+int  merger_open(const struct def *d, const struct merge_input *inputs, uint32_t count, const struct part_read_column *cols,
                  uint32_t ncols, const uint32_t *key, uint32_t nkeys, uint32_t block_rows,
                  const atomic_bool *cancel1, const atomic_bool *cancel2, struct merger **out, struct error *err);
 /* Next sorted block (in a), NULL at the end. ABORTED when cancelled. */

@@ -58,6 +58,7 @@ struct msrc {
 };
 
 struct merger {
+  const struct def *d;               /* computes what parts do not store */
   struct msrc *src;
   uint32_t n;
   struct part_read_column *cols;
@@ -121,7 +122,9 @@ static int src_load(struct merger *m, struct msrc *s, struct error *err)
       rows += part_reader_granule_rows(r, end++);
     struct granule_range gr = { s->g, end };
     struct part_read_stats st;
-    int rc = part_reader_read(r, m->cols, m->ncols, &gr, 1, &s->arena, &s->blk, &st, err);
+    /* computed sorting-key columns and columns added after the part are
+     * evaluated here, so the heap compares and the writer gets real values */
+    int rc = part_read_derived(m->d, r, m->cols, m->ncols, &gr, 1, &s->arena, &s->blk, &st, err);
     if (rc)
       return rc;
     s->g = end;
@@ -235,11 +238,13 @@ void merger_close(struct merger *m)
   mem_free(m);
 }
 
-int merger_open(const struct merge_input *inputs, uint32_t count, const struct part_read_column *cols, uint32_t ncols,
-                const uint32_t *key, uint32_t nkeys, uint32_t block_rows, const atomic_bool *cancel1,
-                const atomic_bool *cancel2, struct merger **out, struct error *err)
+int merger_open(const struct def *d, const struct merge_input *inputs, uint32_t count,
+                const struct part_read_column *cols, uint32_t ncols, const uint32_t *key, uint32_t nkeys,
+                uint32_t block_rows, const atomic_bool *cancel1, const atomic_bool *cancel2, struct merger **out,
+                struct error *err)
 {
   struct merger *m = mem_calloc(1, sizeof *m);
+  m->d = d;
   m->n = count;
   m->src = mem_calloc(count + 1, sizeof *m->src);
   m->heap = mem_calloc(count + 1, sizeof *m->heap);
@@ -661,7 +666,7 @@ static int run_merge(struct engine_table *t, struct def *d, struct engine_part *
   struct engine_part *np = NULL;
   char *path = arena_printf(&a, "%s/%s", t->dir, name);
   bool published_file = false;
-  int rc = merger_open(in, n, cols, d->nstore, d->sort_col, td->sort_key_count, ENGINE_BLOCK_ROWS, &e->stopping,
+  int rc = merger_open(d, in, n, cols, d->nstore, d->sort_col, td->sort_key_count, ENGINE_BLOCK_ROWS, &e->stopping,
                        &t->dropped, &m, err);
   if (rc)
     goto out;

@@ -644,7 +644,7 @@ static int plain_task(struct engine_scan *sc, struct stream *st, const struct ta
   uint32_t rows = 0, kept;
   int rc;
   if (sc->row_filter) {
-    if ((rc = part_reader_read(r, sc->pre, sc->npre, &tk->range, 1, a, &pre, NULL, err)) != 0)
+    if ((rc = part_read_derived(sc->d, r, sc->pre, sc->npre, &tk->range, 1, a, &pre, NULL, err)) != 0)
       return rc;
     rows = pre->rows;
     account(sc, rows, block_bytes(pre));
@@ -678,7 +678,7 @@ static int plain_task(struct engine_scan *sc, struct stream *st, const struct ta
       off += gr;
     }
     if (sc->nrest) {
-      if ((rc = part_reader_read(r, sc->rest, sc->nrest, alive, nalive, a, &rest, NULL, err)) != 0)
+      if ((rc = part_read_derived(sc->d, r, sc->rest, sc->nrest, alive, nalive, a, &rest, NULL, err)) != 0)
         return rc;
       account(sc, 0, block_bytes(rest));
     }
@@ -698,7 +698,7 @@ static int plain_task(struct engine_scan *sc, struct stream *st, const struct ta
     *out = o;
     return 0;
   }
-  if ((rc = part_reader_read(r, sc->rest, sc->nrest, &tk->range, 1, a, &rest, NULL, err)) != 0)
+  if ((rc = part_read_derived(sc->d, r, sc->rest, sc->nrest, &tk->range, 1, a, &rest, NULL, err)) != 0)
     return rc;
   account(sc, rest->rows, block_bytes(rest));
   struct block *o = block_create(a, sc->nout);
@@ -758,7 +758,10 @@ static int chunk_task(struct engine_scan *sc, struct stream *st, const struct ta
     struct block *pre = block_create(a, sc->npre);
     pre->rows = n;
     for (uint32_t i = 0; i < sc->npre; i++) {
-      pre->columns[i] = mem_chunk_column(c, sc->pre[i].name, sc->pre[i].type, tk->row_begin, n, a);
+      rc = mem_chunk_column_derived(sc->d, c, (uint32_t)find_column(sc->d, sc->pre[i].name), tk->row_begin, n, a,
+                                    &pre->columns[i], err);
+      if (rc)
+        return rc;
       pre->names[i] = sc->pre[i].name;
     }
     bytes += block_bytes(pre);
@@ -790,7 +793,10 @@ static int chunk_task(struct engine_scan *sc, struct stream *st, const struct ta
         return rc;
     } else {
       const struct part_read_column *src = oc->from_pre ? &sc->pre[oc->pos] : &sc->rest[oc->pos];
-      col = mem_chunk_column(c, src->name, src->type, tk->row_begin, n, a);
+      rc = mem_chunk_column_derived(sc->d, c, (uint32_t)find_column(sc->d, src->name), tk->row_begin, n, a, &col,
+                                    err);
+      if (rc)
+        return rc;
       if (!oc->from_pre)
         bytes += column_byte_size(col);
     }
@@ -846,7 +852,7 @@ static int final_step(struct engine_scan *sc, struct stream *st, const struct ta
   int rc;
   *task_done = false;
   if (!st->m) {
-    rc = merger_open(&sc->inputs[tk->first_input], tk->ninputs, sc->fcols, sc->nfcols, sc->fkey,
+    rc = merger_open(sc->d, &sc->inputs[tk->first_input], tk->ninputs, sc->fcols, sc->nfcols, sc->fkey,
                      sc->d->td.sort_key_count, sc->block_rows, NULL, NULL, &st->m, err);
     if (rc)
       return rc;

@@ -27,6 +27,7 @@ static const struct server_info *g_info;   /* the service's, for evaluators' tim
 struct mt_eval {
   struct mt_def *def;
   struct expr *e;
+  const struct datatype *cast_to;    /* NULL, or the column type a DEFAULT's value is cast to */
 };
 
 struct mt_def {
@@ -59,7 +60,10 @@ static int mt_eval_fn(void *ctx, const struct block *rows, struct arena *a, stru
 {
   struct mt_eval *me = ctx;
   struct eval ev = { .ctx = &me->def->qctx, .arena = a, .input = rows, .rows = rows->rows };
-  return expr_eval(&ev, me->e, out, err);
+  int rc = expr_eval(&ev, me->e, out, err);
+  if (rc == 0 && me->cast_to && !datatype_equal((*out)->type, me->cast_to))
+    rc = cast_column(&ev, *out, rows->rows, me->cast_to, CAST_THROW, out, err);
+  return rc;
 }
 
 static const char *fmt_ast(struct arena *a, const struct ast *n)
@@ -136,6 +140,20 @@ static int mark_ident(const struct ast *n, uint32_t depth, void *ctx)
   return 0;
 }
 
+/* The stored columns expression n reads, for table_expr.inputs. */
+static void expr_inputs(struct mt_def *d, const struct ast *n, struct table_expr *te)
+{
+  bool *marks = arena_calloc(&d->arena, d->column_count + 1, sizeof *marks);
+  struct ident_walk w = { d, marks };
+  ast_walk(&d->arena, n, mark_ident, &w);
+  uint32_t *in = arena_calloc(&d->arena, d->column_count + 1, sizeof *in), k = 0;
+  for (uint32_t c = 0; c < d->column_count; c++)
+    if (marks[c])
+      in[k++] = c;
+  te->inputs = in;
+  te->input_count = k;
+}
+
 static int compile_expr(struct mt_def *d, const struct ast *n, struct table_expr *te, struct error *err)
 {
   te->text = node_text(&d->arena, d->src, d->src_len, n);
@@ -158,7 +176,24 @@ static int compile_expr(struct mt_def *d, const struct ast *n, struct table_expr
   te->type = e->type;
   te->eval = mt_eval_fn;
   te->ctx = me;
+  expr_inputs(d, n, te);
   return 0;
+}
+
+/* Column c's DEFAULT/MATERIALIZED as a table_expr of exactly the column's
+ * type, for the engine to compute it over rows of parts that predate it. */
+static void compile_default(struct mt_def *d, uint32_t c, const struct ast *n, struct table_expr *te)
+{
+  struct mt_eval *me = arena_new(&d->arena, struct mt_eval);
+  me->def = d;
+  me->e = d->defaults[c];
+  me->cast_to = d->types[c];
+  te->text = node_text(&d->arena, d->src, d->src_len, n);
+  te->column = -1;
+  te->type = d->types[c];
+  te->eval = mt_eval_fn;
+  te->ctx = me;
+  expr_inputs(d, n, te);
 }
 
 static bool is_time_type(const struct datatype *t)
@@ -362,6 +397,7 @@ static int mt_table_def_build(const struct sql_statement *st, const char *src, s
                                           &e, err)))
         goto out_fail;
       d->defaults[i] = e;
+      compile_default(d, i, col_ast[i]->u.column_def.default_expr, &cols[i].default_expr);
     }
   }
   an = 0;

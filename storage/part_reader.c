@@ -145,7 +145,7 @@ static int parse_footer(struct part_reader *r, const uint8_t *p, size_t n, struc
   struct rd f = rd_make(p, n);
   const char *why = "malformed footer";
   uint8_t version = rd_u8(&f);
-  if (version != PART_FOOTER_VERSION && version != PART_FOOTER_VERSION_GROUPED) {
+  if (version < PART_FOOTER_VERSION || version > PART_FOOTER_VERSION_COLUMN_FLAGS) {
     why = "unsupported footer version";
     goto bad;
   }
@@ -215,6 +215,20 @@ static int parse_footer(struct part_reader *r, const uint8_t *p, size_t n, struc
     if (!d->type || !rd_chain(&f, &d->codec) || col_layout_build(a, d->type, &c->layout) != 0) {
       why = "bad column definition";
       goto bad;
+    }
+    if (version >= PART_FOOTER_VERSION_COLUMN_FLAGS) {
+      uint8_t flags = rd_u8(&f);
+      if (f.bad || (flags & ~PART_COLUMN_COMPUTED)) {
+        why = "bad column flags";
+        goto bad;
+      }
+      d->computed = flags & PART_COLUMN_COMPUTED;
+    }
+    if (d->computed) {
+      /* nothing stored: no streams to read, plan or verify */
+      c->layout.stream_count = 0;
+      c->layout.lc_count = 0;
+      continue;
     }
     c->stats.compressed_bytes = rd_varint(&f);
     c->stats.uncompressed_bytes = rd_varint(&f);
@@ -848,13 +862,21 @@ static int read_columns(struct part_reader *r, const struct part_read_column *co
   if (rows > UINT32_MAX / 2)
     return error_set(err, ERR_TOO_MANY_ROWS, "part %s: too many rows in one read", r->path);
   int *idx = mem_calloc(ncols + 1, sizeof *idx);
+  const struct datatype **computed = mem_calloc(ncols + 1, sizeof *computed);   /* type to default, or NULL */
   for (uint32_t i = 0; i < ncols; i++) {
     idx[i] = part_reader_column_index(r, cols[i].name);
     if (idx[i] < 0 && !cols[i].type) {
+      mem_free(computed);
       mem_free(idx);
       return error_set(err, ERR_NO_SUCH_COLUMN_IN_TABLE, "part %s has no column %s", r->path, cols[i].name);
     }
+    if (idx[i] >= 0 && r->defs[idx[i]].computed) {
+      computed[i] = cols[i].type ? cols[i].type : r->defs[idx[i]].type;
+      idx[i] = -1;   /* read as absent: the caller computes it */
+      continue;
+    }
     if (idx[i] >= 0 && cols[i].type && !datatype_equal(cols[i].type, r->defs[idx[i]].type)) {
+      mem_free(computed);
       mem_free(idx);
       return error_set(err, ERR_TYPE_MISMATCH, "part %s: column %s has another type in this part", r->path,
                        cols[i].name);
@@ -890,7 +912,7 @@ static int read_columns(struct part_reader *r, const struct part_read_column *co
   for (uint32_t i = 0; i < ncols && !rc; i++) {
     b->names[i] = arena_strdup(a, cols[i].name);
     if (idx[i] < 0) {
-      struct column *col = column_create(a, cols[i].type, (uint32_t)rows);
+      struct column *col = column_create(a, computed[i] ? computed[i] : cols[i].type, (uint32_t)rows);
       for (uint64_t k = 0; k < rows; k++)
         column_append_default(col);
       b->columns[i] = col;
@@ -948,6 +970,7 @@ out:
   if (stats)
     *stats = c.st;
   rctx_fini(&c);
+  mem_free(computed);
   mem_free(idx);
   if (rc == 0)
     *out = b;
@@ -1145,8 +1168,10 @@ int part_verify(const char *path, struct error *err)
   int rc = part_reader_open(path, &a, &r, err);
   if (rc == 0)
     rc = verify_blocks(r, err);
+  /* a computed column has no values to check its index or min/max against */
   for (uint32_t i = 0; rc == 0 && i < r->schema.column_count; i++)
-    rc = verify_column(r, i, err);
+    if (!r->defs[i].computed)
+      rc = verify_column(r, i, err);
   for (uint32_t i = 0; rc == 0 && i < r->schema.index_count; i++) {
     uint8_t *all;
     const struct rindex *x = &r->indexes[i];

@@ -13,7 +13,10 @@
  *     min_block_bytes, or anywhere once it holds max_block_bytes.
  *  3. Marks of granule g are taken before any of g's rows are encoded:
  *     (blocks already closed in the stream, bytes in the open one).
- *  4. Skip-index entries close every `granularity` granules and at finish. */
+ *  4. Skip-index entries close every `granularity` granules and at finish.
+ *  5. A computed column (part_column_def.computed) gets no streams: its
+ *     values feed the primary index and min/max only, so its encoder never
+ *     sees a row and its raw buffers stay empty. */
 #include "storage/storage_int.h"
 
 #include <errno.h>
@@ -547,7 +550,8 @@ int part_writer_write_block(struct part_writer *w, const struct block *in, struc
       w->cur_bytes = bytes;
     }
     for (uint32_t i = 0; i < S->column_count; i++)
-      col_encoder_add(&w->cols[i].enc, S->columns[i].type, b.columns[i], pos, n);
+      if (!S->columns[i].computed)
+        col_encoder_add(&w->cols[i].enc, S->columns[i].type, b.columns[i], pos, n);
     for (uint32_t i = 0; i < S->index_count; i++)
       skip_builder_add(w->idx[i].b, b.columns[S->column_count + i], pos, n);
     w->cur_rows += n;
@@ -597,14 +601,25 @@ static bool stream_grouped(const struct wcol *c, uint32_t s)
   return e->groups[lens].decided;
 }
 
+/* The oldest footer version that can describe the part, so readers that
+ * predate a feature keep reading parts that do not use it. */
+static uint8_t footer_version(const struct part_writer *w)
+{
+  const struct part_schema *S = &w->schema;
+  bool grouped = false, computed = false;
+  for (uint32_t i = 0; i < S->column_count; i++) {
+    computed |= S->columns[i].computed;
+    for (uint32_t s = 0; s < w->cols[i].layout.stream_count; s++)
+      grouped |= stream_grouped(&w->cols[i], s);
+  }
+  return computed ? PART_FOOTER_VERSION_COLUMN_FLAGS : grouped ? PART_FOOTER_VERSION_GROUPED : PART_FOOTER_VERSION;
+}
+
 static void encode_footer(struct part_writer *w, struct buf *f)
 {
   const struct part_schema *S = &w->schema;
-  bool grouped = false;
-  for (uint32_t i = 0; i < S->column_count; i++)
-    for (uint32_t s = 0; s < w->cols[i].layout.stream_count; s++)
-      grouped |= stream_grouped(&w->cols[i], s);
-  buf_put_u8(f, grouped ? PART_FOOTER_VERSION_GROUPED : PART_FOOTER_VERSION);
+  uint8_t version = footer_version(w);
+  buf_put_u8(f, version);
   buf_put_varint(f, w->rows);
   buf_put_varint(f, w->opt.index_granularity);
   buf_put_varint(f, w->opt.index_granularity_bytes);
@@ -625,6 +640,11 @@ static void encode_footer(struct part_writer *w, struct buf *f)
     buf_put_bytes(f, c->def->name, strlen(c->def->name));
     put_type(f, c->def->type);
     put_chain(f, &c->chain);
+    if (version >= PART_FOOTER_VERSION_COLUMN_FLAGS) {
+      buf_put_u8(f, c->def->computed ? PART_COLUMN_COMPUTED : 0);
+      if (c->def->computed)
+        continue;
+    }
     buf_put_varint(f, c->stats.compressed_bytes);
     buf_put_varint(f, c->stats.uncompressed_bytes);
     buf_put_varint(f, c->layout.lc_count);
@@ -715,7 +735,7 @@ int part_writer_finish(struct part_writer *w, struct arena *a, struct part_info 
   /* dictionaries (whole streams) */
   for (uint32_t i = 0; i < w->schema.column_count; i++) {
     struct wcol *c = &w->cols[i];
-    for (uint32_t k = 0; k < c->layout.lc_count; k++) {
+    for (uint32_t k = 0; k < c->layout.lc_count && !c->def->computed; k++) {
       col_encoder_add_dict(&c->enc, c->def->type, k);
       const struct lc_desc *L = &c->layout.lcs[k];
       for (uint32_t s = L->dict_first_stream; s < L->dict_first_stream + L->dict_stream_count; s++) {

@@ -145,6 +145,8 @@ struct part_column_def {
   const char *name;
   const struct datatype *type;
   struct codec_chain codec;      /* count 0 = the writer's default chain */
+  bool computed;                 /* not stored (format version 3): the writer takes its values for the primary
+                                    index and min/max only; readers return defaults, the owner recomputes them */
 };
 
 enum skip_index_type { SKIP_INDEX_MINMAX, SKIP_INDEX_SET, SKIP_INDEX_BLOOM_FILTER, SKIP_INDEX_TOKENBF,
@@ -301,8 +303,9 @@ struct slice part_reader_partition_value(const struct part_reader *r);
 const char *part_reader_partition_id(const struct part_reader *r);
 
 /* Reads whole granules of the named columns into one block (rows of all
- * ranges concatenated in order) allocated in a. A column the part lacks
- * yields the type's default values. Ranges must be sorted, non-overlapping
+ * ranges concatenated in order) allocated in a. A column the part lacks,
+ * or has as computed (part_column_def.computed), yields the type's default
+ * values: computing it is the caller's job. Ranges must be sorted, non-overlapping
  * and within the part. stats may be NULL. */
 int part_reader_read(struct part_reader *r, const struct part_read_column *columns, uint32_t column_count,
                      const struct granule_range *ranges, uint32_t range_count, struct arena *a,

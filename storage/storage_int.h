@@ -323,6 +323,8 @@ enum {
   PART_FOOTER_PLAIN = 0,
   PART_FOOTER_ZSTD = 1,
   PART_FOOTER_VERSION_GROUPED = 2,        /* written when some map's values are grouped by key */
+  PART_FOOTER_VERSION_COLUMN_FLAGS = 3,   /* written when some column is computed: a flags byte per column */
+  PART_COLUMN_COMPUTED = 1,               /* column flag (version 3): not stored, no stats or streams follow */
   PART_STREAM_WHOLE = 1,                  /* stream flag: dictionary, no marks */
   PART_STREAM_GROUPED = 2,                /* stream flag (version 2): map values grouped by key per granule */
   PART_COLUMNS_MAX = 100000,

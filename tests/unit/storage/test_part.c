@@ -7,7 +7,7 @@
  * (run under TSan too), a low limit on open part fds, and reads in a
  * forked child next to the parent's.
  * SPANHOUSE_TEST_ONLY=name runs one test (round_trip, threads, fds, verify,
- * corruption, ...). */
+ * corruption, computed, ...). */
 #include "storage/storage.h"
 
 #include <pthread.h>
@@ -82,7 +82,7 @@ static void setup_schema(void)
     { "t", "Tuple(a UInt8, b String)", NULL },      { "aas", "Array(Array(String))", NULL },
   };
   for (int i = 0; i < NCOLS; i++)
-    cols[i] = (struct part_column_def){ d[i].name, T(d[i].type), C(d[i].codec) };
+    cols[i] = (struct part_column_def){ d[i].name, T(d[i].type), C(d[i].codec), false };
   idx[0] = (struct skip_index_def){ .name = "idx_s", .expression = "s", .type = SKIP_INDEX_BLOOM_FILTER,
                                     .input_type = T("String"), .granularity = 1, .false_positive_rate = 0.001 };
   idx[1] = (struct skip_index_def){ .name = "idx_mk", .expression = "mapKeys(m)", .type = SKIP_INDEX_BLOOM_FILTER,
@@ -562,7 +562,7 @@ static void test_abort_and_empty(void)
 static void test_granule_bytes_cap(void)
 {
   /* index_granularity_bytes closes granules early on wide rows */
-  struct part_column_def c1[1] = { { "s", T("String"), { 0 } } };
+  struct part_column_def c1[1] = { { "s", T("String"), { 0 }, false } };
   struct part_schema s1 = { 1, c1, 0, NULL, 0, NULL, 0, NULL };
   struct part_writer_options opt = { .index_granularity = 8192, .index_granularity_bytes = 100000,
                                      .default_codec = codec_chain_zstd(1) };
@@ -924,7 +924,7 @@ static size_t find_in_blocks(const char *path, const void *pat, size_t len)
 
 static void test_verify_semantic(void)
 {
-  struct part_column_def c2[2] = { { "k", T("UInt64"), C("NONE") }, { "s", T("String"), C("NONE") } };
+  struct part_column_def c2[2] = { { "k", T("UInt64"), C("NONE"), false }, { "s", T("String"), C("NONE"), false } };
   uint32_t key[1] = { 0 }, mm[1] = { 0 };
   struct part_schema s2 = { 2, c2, 1, key, 1, mm, 0, NULL };
   struct part_writer_options opt = { .index_granularity = 256, .plain_footer = true, .no_fsync = true,
@@ -996,6 +996,99 @@ static void test_verify_semantic(void)
   arena_destroy(&a);
 }
 
+/* Writes "all_<n>_<n>_0": k UInt64 = 3 * row, s String, h UInt64 = k / 100
+ * (key and min/max), h computed or stored. */
+static char *write_computed_part(const char *name, bool computed, uint32_t rows, struct part_info *info)
+{
+  struct part_column_def c3[3] = { { "k", T("UInt64"), C("Delta, LZ4"), false },
+                                   { "s", T("String"), { 0 }, false },
+                                   { "h", T("UInt64"), { 0 }, computed } };
+  static uint32_t key[2] = { 2, 0 }, mm[1] = { 2 };
+  struct part_schema s3 = { 3, c3, 2, key, 1, mm, 0, NULL };
+  struct part_writer_options opt = { .index_granularity = 128, .plain_footer = true, .no_fsync = true };
+  struct part_writer *w;
+  struct error err;
+  REQUIRE(part_writer_open(dir, name, &s3, &opt, &w, &err) == 0);
+  struct arena a;
+  arena_init(&a, 0);
+  for (uint32_t done = 0; done < rows;) {
+    uint32_t n = rows - done < 1000 ? rows - done : 1000;
+    struct block *b = block_create(&a, 3);
+    b->rows = n;
+    for (int c = 0; c < 3; c++)
+      b->columns[c] = column_create(&a, c3[c].type, n);
+    for (uint32_t i = done; i < done + n; i++) {
+      column_append_u64(b->columns[0], 3ull * i);
+      char v[24];
+      column_append_bytes(b->columns[1], v, (size_t)snprintf(v, sizeof v, "v%u", i % 97));
+      column_append_u64(b->columns[2], 3ull * i / 100);
+    }
+    REQUIRE(part_writer_write_block(w, b, &err) == 0);
+    done += n;
+    arena_reset(&a);
+  }
+  REQUIRE(part_writer_finish(w, &A, info, &err) == 0);
+  arena_destroy(&a);
+  return arena_printf(&A, "%s/%s", dir, name);
+}
+
+/* A computed column: no streams or blocks, yet its primary index and
+ * min/max are in the footer; reads give defaults; the file is smaller by
+ * what the stored column cost; part_verify accepts it. */
+static void test_computed_column(void)
+{
+  struct part_info stored_info, info;
+  write_computed_part("all_20_20_0", false, 5000, &stored_info);
+  char *path = write_computed_part("all_21_21_0", true, 5000, &info);
+  CHECK_EQ_INT(info.columns[2].compressed_bytes, 0);
+  CHECK(stored_info.columns[2].compressed_bytes > 0);
+  CHECK_EQ_INT(info.columns[0].compressed_bytes, stored_info.columns[0].compressed_bytes);
+  CHECK(info.bytes_on_disk + stored_info.columns[2].compressed_bytes - 64 <= stored_info.bytes_on_disk);
+  CHECK_EQ_INT(info.minmax_count, 1);
+  CHECK_EQ_INT(column_get_u64(info.minmax[0], 0), 0);
+  CHECK_EQ_INT(column_get_u64(info.minmax[0], 1), 3 * 4999 / 100);
+  struct error err;
+  CHECK_EQ_INT(part_verify(path, &err), 0);
+
+  struct arena ra;
+  arena_init(&ra, 0);
+  struct part_reader *r;
+  REQUIRE(part_reader_open(path, &ra, &r, &err) == 0);
+  const struct part_schema *sc = part_reader_schema(r);
+  REQUIRE(sc->column_count == 3);
+  CHECK(!sc->columns[0].computed && !sc->columns[1].computed && sc->columns[2].computed);
+  CHECK_EQ_INT(part_reader_column_stats(r, 2)->compressed_bytes, 0);
+  uint32_t G = part_reader_granule_count(r);
+  CHECK_EQ_INT(G, (5000 + 127) / 128);
+  const struct column *pk = part_reader_primary_index(r, 0);
+  for (uint32_t g = 0; g < G; g++)
+    CHECK_EQ_INT(column_get_u64(pk, g), 3 * part_reader_granule_first_row(r, g) / 100);
+  const struct column *mm = part_reader_minmax(r, "h");
+  REQUIRE(mm);
+  CHECK_EQ_INT(column_get_u64(mm, 1), 3 * 4999 / 100);
+  struct part_read_column rq[3] = { { "h", NULL }, { "k", NULL }, { "s", NULL } };
+  struct granule_range ranges[2] = { { 1, 3 }, { G - 1, G } };
+  struct block *b;
+  struct part_read_stats st;
+  REQUIRE(part_reader_read(r, rq, 3, ranges, 2, &ra, &b, &st, &err) == 0);
+  CHECK_EQ_INT(b->rows, 256 + part_reader_granule_rows(r, G - 1));
+  for (uint32_t i = 0; i < b->rows; i++) {
+    uint64_t row = i < 256 ? 128 + i : part_reader_granule_first_row(r, G - 1) + (i - 256);
+    CHECK_EQ_INT(column_get_u64(b->columns[0], i), 0);         /* computed: the caller's job */
+    CHECK_EQ_INT(column_get_u64(b->columns[1], i), 3 * row);
+    char v[24];
+    int n = snprintf(v, sizeof v, "v%u", (unsigned)(row % 97));
+    struct slice sv = column_get_bytes(b->columns[2], i);
+    CHECK(sv.len == (size_t)n && memcmp(sv.ptr, v, sv.len) == 0);
+  }
+  /* asking for a type is fine too: the default of that type */
+  struct part_read_column rh = { "h", T("UInt64") };
+  REQUIRE(part_reader_read(r, &rh, 1, ranges, 1, &ra, &b, &st, &err) == 0);
+  CHECK_EQ_INT(b->rows, 256);
+  CHECK_EQ_INT(st.blocks_read, 0);
+  arena_destroy(&ra);
+}
+
 /* SPANHOUSE_FUZZ_SEEDS=dir: writes small valid parts (plain footers, so
  * mutations reach the footer parser; grouped map values, format version 2)
  * as the fuzz_part seed corpus. */
@@ -1016,6 +1109,13 @@ static void write_seeds(const char *out_dir)
     if (system(cmd) != 0)
       test_failures++;
   }
+  /* format version 3: a computed key column */
+  struct part_info info;
+  char *p = write_computed_part("seed_computed", true, 300, &info);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s/seed_part_v3_computed'", p, out_dir);
+  if (system(cmd) != 0)
+    test_failures++;
 }
 
 static bool want(const char *name)
@@ -1048,6 +1148,8 @@ int main(void)
     test_fork();
   if (want("verify"))
     test_verify_semantic();
+  if (want("computed"))
+    test_computed_column();
   if (want("corruption"))
     test_corruption();
   char cmd[512];

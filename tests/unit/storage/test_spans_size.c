@@ -77,7 +77,7 @@ static void setup(void)
     { "Links.Attributes", "Array(Map(LowCardinality(String), String))", "ZSTD(1)" },
   };
   for (int i = 0; i < NC; i++)
-    cols[i] = (struct part_column_def){ d[i].n, T(d[i].t), C(d[i].c) };
+    cols[i] = (struct part_column_def){ d[i].n, T(d[i].t), C(d[i].c), false };
 }
 
 struct span {

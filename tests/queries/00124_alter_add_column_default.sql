@@ -1,0 +1,23 @@
+-- hand-written: ALTER ADD COLUMN with DEFAULT/MATERIALIZED: rows inserted before the ALTER read the expression computed from the row (ClickHouse docs, ALTER COLUMN: "existing rows ... calculated on the fly"), the same after OPTIMIZE FINAL.
+DROP TABLE IF EXISTS t00124;
+CREATE TABLE t00124 (k UInt32, x UInt64, s String) ENGINE = MergeTree ORDER BY k;
+INSERT INTO t00124 SELECT number, number * 10, concat('s', toString(number)) FROM numbers(6);
+INSERT INTO t00124 VALUES (100, 1000, 'h');
+ALTER TABLE t00124 ADD COLUMN d UInt64 DEFAULT x * 2;
+ALTER TABLE t00124 ADD COLUMN m UInt64 MATERIALIZED x + k;
+ALTER TABLE t00124 ADD COLUMN p UInt16;
+ALTER TABLE t00124 ADD COLUMN ls String DEFAULT concat(s, '-', toString(d));
+SELECT k, x, d, m, p, ls FROM t00124 ORDER BY k;
+SELECT k, d FROM t00124 WHERE d >= 60 ORDER BY k;
+SELECT k FROM t00124 WHERE m = 55 ORDER BY k;
+SELECT d % 40 AS g, count() AS c, sum(m) AS sm FROM t00124 GROUP BY g ORDER BY g;
+INSERT INTO t00124 (k, x, s) VALUES (7, 70, 'n');
+INSERT INTO t00124 (k, x, s, d, p) VALUES (8, 80, 'e', 5, 9);
+SELECT k, x, d, m, p, ls FROM t00124 WHERE k IN (5, 7, 8) ORDER BY k;
+OPTIMIZE TABLE t00124 FINAL;
+SELECT count() AS parts FROM system.parts WHERE database = currentDatabase() AND table = 't00124' AND active;
+SELECT k, x, d, m, p, ls FROM t00124 ORDER BY k;
+SELECT sum(d) AS sd, sum(m) AS sm, sum(p) AS sp FROM t00124 WHERE d > 0;
+ALTER TABLE t00124 ADD COLUMN e UInt64 DEFAULT d + 1;
+SELECT k, d, e FROM t00124 WHERE e > 100 ORDER BY k;
+DROP TABLE t00124;
