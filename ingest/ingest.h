@@ -21,7 +21,7 @@
 
 enum otel_table {
   OTEL_TRACES,
-  OTEL_TRACES_TRACE_ID_TS,          /* TraceId → first/last span start, written with the spans */
+  OTEL_TRACES_TRACE_ID_TS,          /* TraceId → first/last span start: otel_trace_id_view_ddl keeps it */
   OTEL_LOGS,
   OTEL_METRICS_GAUGE,
   OTEL_METRICS_SUM,
@@ -43,6 +43,10 @@ const char *otel_database_ddl(void);                   /* CREATE DATABASE IF NOT
 const char *otel_table_name(enum otel_table t);        /* "otel_traces" */
 /* CREATE TABLE IF NOT EXISTS otel.<name> (...): what the engine runs at first start. */
 const char *otel_table_ddl(enum otel_table t);
+/* CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_trace_id_ts_mv:
+ * the ClickHouse exporter's view keeping otel_traces_trace_id_ts current on
+ * every insert into otel_traces (OTLP or SQL), run after the tables. */
+const char *otel_trace_id_view_ddl(void);
 uint32_t otel_table_column_count(enum otel_table t);
 const struct otel_column_def *otel_table_columns(enum otel_table t);
 /* The parsed type of column i; process lifetime, thread-safe. */
@@ -56,8 +60,9 @@ enum otlp_signal { OTLP_TRACES, OTLP_LOGS, OTLP_METRICS };
 enum otlp_encoding { OTLP_PROTOBUF, OTLP_JSON };
 
 struct otlp_batch {
-  /* The signal's tables (traces: OTEL_TRACES and OTEL_TRACES_TRACE_ID_TS;
-   * logs: OTEL_LOGS; metrics: the five OTEL_METRICS_*); NULL for the rest.
+  /* The signal's tables (traces: OTEL_TRACES; logs: OTEL_LOGS; metrics:
+   * the five OTEL_METRICS_*); NULL for the rest. The trace-id lookup rows
+   * come from the materialized view over otel_traces, as for SQL inserts.
    * A block may have 0 rows. */
   struct block *blocks[OTEL_TABLE_COUNT];
   uint64_t accepted;                /* spans, log records or data points kept */

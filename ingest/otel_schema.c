@@ -56,7 +56,7 @@ static const char traces_ddl[] =
     "ORDER BY (TenantId, ServiceName, SpanName, toDateTime(Timestamp), Timestamp)\n"
     "SETTINGS index_granularity = 8192\n";
 
-/* Written with the spans (one row per trace and insert batch, so readers use
+/* Kept by the view below (one row per trace and insert, so readers use
  * min(Start)/max(End)); End is the last span *start*, as the exporter's view
  * computes it. */
 static const char trace_id_ts_ddl[] =
@@ -70,6 +70,17 @@ static const char trace_id_ts_ddl[] =
     "PARTITION BY (TenantId, toYYYYMM(Start))\n"
     "ORDER BY (TenantId, TraceId, Start)\n"
     "SETTINGS index_granularity = 8192\n";
+
+/* The exporter's view with TenantId: every insert into otel_traces (an OTLP
+ * export or SQL) adds its traces' first/last span start, in the same
+ * write-ahead-log record as the spans for OTLP. */
+static const char trace_id_view_ddl[] =
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_trace_id_ts_mv\n"
+    "TO otel.otel_traces_trace_id_ts\n"
+    "AS SELECT TenantId, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End\n"
+    "FROM otel.otel_traces\n"
+    "WHERE TraceId != ''\n"
+    "GROUP BY TenantId, TraceId\n";
 
 /* The exporter's schema since v0.151 (no TimestampTime column). */
 static const char logs_ddl[] =
@@ -357,6 +368,7 @@ const char *otel_database_name(void) { return "otel"; }
 const char *otel_database_ddl(void) { return "CREATE DATABASE IF NOT EXISTS otel"; }
 const char *otel_table_name(enum otel_table t) { return tables[t].name; }
 const char *otel_table_ddl(enum otel_table t) { return tables[t].ddl; }
+const char *otel_trace_id_view_ddl(void) { return trace_id_view_ddl; }
 uint32_t otel_table_column_count(enum otel_table t) { return tables[t].column_count; }
 const struct otel_column_def *otel_table_columns(enum otel_table t) { return tables[t].columns; }
 

@@ -815,47 +815,6 @@ static const char *span_invalid(struct decoder *d, char *why, const struct span_
   return NULL;
 }
 
-struct trace_range {
-  uint8_t id[16];
-  int64_t first_ns, last_ns;        /* min and max span start */
-};
-
-struct trace_ranges {
-  struct vec items;                 /* trace_range, in first-seen order */
-  uint32_t *slots;                  /* index + 1; 0 = empty */
-  uint32_t mask;
-};
-
-static void trace_ranges_add(struct decoder *d, struct trace_ranges *tr, const char *id, int64_t ns)
-{
-  if (tr->items.count * 2 >= tr->mask) {        /* (re)build at twice the size */
-    uint32_t mask = tr->mask ? tr->mask * 2 + 1 : 255;
-    tr->slots = arena_calloc(d->scratch, (size_t)mask + 1, sizeof *tr->slots);
-    tr->mask = mask;
-    for (size_t i = 0; i < tr->items.count; i++) {
-      uint32_t s = (uint32_t)XXH3_64bits(VEC_AT(&tr->items, struct trace_range, i).id, 16) & mask;
-      while (tr->slots[s])
-        s = (s + 1) & mask;
-      tr->slots[s] = (uint32_t)i + 1;
-    }
-  }
-  uint32_t s = (uint32_t)XXH3_64bits(id, 16) & tr->mask;
-  for (; tr->slots[s]; s = (s + 1) & tr->mask) {
-    struct trace_range *r = &VEC_AT(&tr->items, struct trace_range, tr->slots[s] - 1);
-    if (!memcmp(r->id, id, 16)) {
-      if (ns < r->first_ns)
-        r->first_ns = ns;
-      if (ns > r->last_ns)
-        r->last_ns = ns;
-      return;
-    }
-  }
-  struct trace_range *r = vec_push(&tr->items);
-  memcpy(r->id, id, 16);
-  r->first_ns = r->last_ns = ns;
-  tr->slots[s] = (uint32_t)tr->items.count;
-}
-
 static const char *const span_kinds[] = { "Unspecified", "Internal", "Server", "Client", "Producer", "Consumer" };
 static const char *const status_codes[] = { "Unset", "Ok", "Error" };
 
@@ -912,12 +871,6 @@ static void put_span(struct decoder *d, struct block *b, const struct span_rec *
   b->rows++;
 }
 
-static uint32_t seconds_of(int64_t ns)
-{
-  int64_t s = ns / 1000000000;
-  return s < 0 ? 0 : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
-}
-
 static uint32_t rows_hint(size_t body_len, size_t bytes_per_row)
 {
   size_t n = body_len / bytes_per_row + 1;
@@ -928,7 +881,6 @@ static bool decode_traces(struct decoder *d, struct slice body)
 {
   struct block *b = otel_block_create(d->out, OTEL_TRACES, rows_hint(body.len, 200));
   d->batch->blocks[OTEL_TRACES] = b;
-  struct trace_ranges tr = { .items = { .elem = sizeof(struct trace_range) } };
   char why[REASON_MAX];
   bool ok = true;
   struct pbr req = pbr_of(body);
@@ -962,7 +914,6 @@ static bool decode_traces(struct decoder *d, struct slice body)
           reject(d, w);
         } else {
           put_span(d, b, &sp, &res_row, &sc);
-          trace_ranges_add(d, &tr, sp.trace_id.ptr, (int64_t)sp.start_ns);
           ok = !over_budget(d);
         }
         d->item++;
@@ -973,17 +924,6 @@ static bool decode_traces(struct decoder *d, struct slice body)
     ok = malformed(d, "ExportTraceServiceRequest", req.p);
   d->batch->accepted = b->rows;
 
-  struct block *ti = otel_block_create(d->out, OTEL_TRACES_TRACE_ID_TS, (uint32_t)tr.items.count);
-  d->batch->blocks[OTEL_TRACES_TRACE_ID_TS] = ti;
-  for (size_t i = 0; ok && i < tr.items.count; i++) {
-    const struct trace_range *r = &VEC_AT(&tr.items, struct trace_range, i);
-    put_tenant(d, ti);
-    put_id(ti->columns[TI_TRACE_ID], slice_make((const char *)r->id, 16));
-    column_append_u64(ti->columns[TI_START], seconds_of(r->first_ns));
-    column_append_u64(ti->columns[TI_END], seconds_of(r->last_ns));
-    ti->rows++;
-  }
-  mem_free(tr.items.data);
   return ok;
 }
 

@@ -58,6 +58,11 @@ struct query_context {
   _Atomic bool cancelled;        /* set by the handler when the client went away */
   bool readonly;                 /* GET requests and readonly users */
   struct engine *engine;         /* MergeTree tables; NULL = none (tests, tools) */
+  struct matviews *views;        /* materialized views fired by INSERT; NULL = none */
+  const struct block *view_rows; /* while a view's SELECT is planned: the inserted rows, which */
+  const char *view_database;     /* FROM view_database.view_table reads instead of the table */
+  const char *view_table;
+  uint32_t view_depth;           /* plain views being planned inside each other */
   const char *text;              /* the statement's text (AST pos/len index it); may be NULL */
   size_t text_len;
 };

@@ -624,6 +624,7 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
   q.ctx.server = &q.svc->info;
   q.ctx.settings = q.settings;
   q.ctx.engine = q.svc->engine;
+  q.ctx.views = q.svc->views;
   q.ctx.stats.start_ns = clock_monotonic_ns();
   random_hex(q.exception_tag, 16);
 

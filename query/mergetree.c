@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "query/exec_int.h"
 #include "query/input.h"
+#include "query/matview.h"
 #include "query/query.h"
 #include "query/table_source.h"
 
@@ -1602,6 +1603,51 @@ static int mt_source_make(struct query_context *ctx, struct engine_table *t, con
   return 0;
 }
 
+/* A view reads as its TO table; system.tables shows it with its own name,
+ * engine and DDL. */
+static int mt_view_source(struct query_context *ctx, const char *db, const char *name, const char *target_db,
+                          const char *target_table, struct table_source **out, struct error *err)
+{
+  struct engine_table *t;
+  int rc = engine_table_get(ctx->engine, target_db, target_table, &t, err);
+  if (rc)
+    return error_prefix(err, "View %s.%s: ", db, name);
+  rc = mt_source_make(ctx, t, target_db, target_table, out, err);
+  engine_table_unref(t);
+  if (rc)
+    return rc;
+  struct catalog_table ct;
+  struct table_source *s = *out;
+  s->database = arena_strdup(ctx->arena, db);
+  s->name = arena_strdup(ctx->arena, name);
+  s->engine = MATVIEW_ENGINE;
+  s->partition_key = s->sorting_key = s->primary_key = NULL;
+  s->total_rows = UINT64_MAX;
+  s->total_bytes = 0;
+  struct error e2 = { 0 };
+  if (catalog_table_get(engine_catalog(ctx->engine), db, name, ctx->arena, &ct, &e2) == 0)
+    s->create_query = ct.ddl;
+  return 0;
+}
+
+/* DROP TABLE/VIEW: a materialized view without TO takes its inner table
+ * `.inner.<view>` with it. */
+static int mt_drop_table(struct query_context *ctx, const char *db, const char *name, bool if_exists,
+                         struct error *err)
+{
+  struct catalog_table ct;
+  struct error e2 = { 0 };
+  const char *tdb = NULL, *ttable = NULL;
+  if (catalog_table_get(engine_catalog(ctx->engine), db, name, ctx->arena, &ct, &e2) == 0 &&
+      matview_is_engine(ct.engine) && matview_target_of_ddl(ctx->arena, &ct, &tdb, &ttable) == 0 &&
+      !(strcmp(tdb, db) == 0 && strcmp(ttable, arena_printf(ctx->arena, ".inner.%s", name)) == 0))
+    ttable = NULL;
+  int rc = engine_table_drop(ctx->engine, db, name, if_exists, err);
+  if (rc == 0 && ttable)
+    rc = engine_table_drop(ctx->engine, tdb, ttable, true, err);
+  return rc;
+}
+
 static int mt_lookup(void *impl, struct query_context *ctx, const char *database, const char *table,
                      struct table_source **out, struct error *err)
 {
@@ -1609,8 +1655,15 @@ static int mt_lookup(void *impl, struct query_context *ctx, const char *database
   *out = NULL;
   if (!e || !catalog_database_exists(engine_catalog(e), database))
     return 0;
-  if (!catalog_table_exists(engine_catalog(e), database, table))
+  struct catalog_table ct;
+  struct error e2 = { 0 };
+  if (catalog_table_get(engine_catalog(e), database, table, ctx->arena, &ct, &e2) != 0)
     return error_set(err, ERR_UNKNOWN_TABLE, "Table %s.%s does not exist", database, table);
+  if (view_is_engine(ct.engine))
+    return view_source(ctx, &ct, out, err);
+  const char *tdb, *ttable;
+  if (matview_is_engine(ct.engine) && matview_target_of_ddl(ctx->arena, &ct, &tdb, &ttable) == 0)
+    return mt_view_source(ctx, database, table, tdb, ttable, out, err);
   struct engine_table *t;
   int rc = engine_table_get(e, database, table, &t, err);
   if (rc)
@@ -1647,6 +1700,15 @@ static uint32_t mt_tables(void *impl, struct query_context *ctx, const char *dat
   uint32_t k = 0;
   for (size_t i = 0; i < n; i++) {
     struct engine_table *t;
+    const char *tdb, *ttable;
+    if (matview_is_engine(ts[i].engine) || view_is_engine(ts[i].engine)) {
+      struct table_source *s;
+      if (view_is_engine(ts[i].engine) ? view_source(ctx, &ts[i], &s, &err) == 0
+                                       : matview_target_of_ddl(ctx->arena, &ts[i], &tdb, &ttable) == 0 &&
+                                             mt_view_source(ctx, ts[i].database, ts[i].name, tdb, ttable, &s, &err) == 0)
+        v[k++] = s;
+      continue;
+    }
     if (engine_table_get_by_id(e, ts[i].id, &t, &err) != 0)
       continue;
     struct table_source *s;
@@ -1920,6 +1982,9 @@ int mergetree_statement(struct query_context *ctx, const struct sql_statement *s
   case STMT_CREATE_TABLE:
     rc = create_table(ctx, stmt, err);
     break;
+  case STMT_CREATE_VIEW:
+    rc = matview_create(ctx, stmt, err);
+    break;
   case STMT_DROP:
     if (stmt->object == OBJECT_DATABASE) {
       if (strcmp(stmt->name, "system") == 0)
@@ -1936,8 +2001,10 @@ int mergetree_statement(struct query_context *ctx, const struct sql_statement *s
           break;
         return error_set(err, ERR_UNKNOWN_TABLE, "Table %s.%s does not exist", db, stmt->name);
       }
-      rc = engine_table_drop(e, db, stmt->name, stmt->if_exists, err);
+      rc = mt_drop_table(ctx, db, stmt->name, stmt->if_exists, err);
     }
+    if (rc == 0 && ctx->views)
+      rc = matviews_load(ctx->views, engine_catalog(e), err);
     break;
   case STMT_TRUNCATE: {
     struct engine_table *t;
@@ -1954,13 +2021,20 @@ int mergetree_statement(struct query_context *ctx, const struct sql_statement *s
       struct catalog_table ct;
       if ((rc = catalog_table_get(engine_catalog(e), fdb, stmt->rename_from[i], ctx->arena, &ct, err)))
         break;
-      struct sql_statement *old;
-      if ((rc = ddl_parse(ctx->arena, ct.ddl, &old, err)))
-        break;
-      const char *ddl = ddl_normalize(ctx->arena, old, tdb, stmt->rename_to[i], ct.ddl, strlen(ct.ddl), NULL, NULL,
-                                      0);
+      const char *ddl;
+      if (matview_is_engine(ct.engine) || view_is_engine(ct.engine)) {
+        if ((rc = view_ddl_renamed(ctx->arena, &ct, tdb, stmt->rename_to[i], &ddl, err)))
+          break;
+      } else {
+        struct sql_statement *old;
+        if ((rc = ddl_parse(ctx->arena, ct.ddl, &old, err)))
+          break;
+        ddl = ddl_normalize(ctx->arena, old, tdb, stmt->rename_to[i], ct.ddl, strlen(ct.ddl), NULL, NULL, 0);
+      }
       rc = engine_table_rename(e, fdb, stmt->rename_from[i], tdb, stmt->rename_to[i], ddl, err);
     }
+    if (rc == 0 && ctx->views)
+      rc = matviews_load(ctx->views, engine_catalog(e), err);
     break;
   case STMT_ALTER:
     rc = alter_table(ctx, stmt, err);
@@ -2000,33 +2074,115 @@ int mergetree_statement(struct query_context *ctx, const struct sql_statement *s
  * are kept whole and go to engine_insert_buffered at the end (write-ahead
  * log + memtable, acknowledged once the log record is durable: the OTLP
  * path); a bigger INSERT falls back to parts as above. */
+struct mt_view_insert;
+
 struct mt_insert {
   struct query_context *ctx;
   struct engine_table *t;
-  struct engine_insert *staged;
+  struct engine_snapshot *snap;
+  struct engine_insert *staged;      /* NULL for a buffered-only insert (OTLP views) */
   const struct table_def *def;
   const struct mt_def *md;
   uint32_t in_count;
   int32_t *in_pos;                   /* per stored column: position among the INSERT's columns, or -1 */
+  const char **in_names;             /* the INSERT's columns */
+  const struct datatype **in_types;
   struct arena acc_arena;
   struct block *acc;
   uint64_t acc_bytes;
   uint64_t squash_rows, squash_bytes;
   bool buffered;                     /* async_insert: all rows kept for engine_insert_buffered */
   uint64_t buffered_max_bytes;
+  struct mt_view_insert *views;      /* materialized views reading this table */
+  uint32_t view_count;
 };
+
+/* A view fired by an insert: its SELECT runs over each accumulation of the
+ * source's rows, and the result is inserted into its TO table by `into`. */
+struct mt_view_insert {
+  struct matview view;
+  struct mt_insert into;
+};
+
+static int mt_insert_block(struct mt_insert *ins, struct block *in, uint8_t **omitted, struct arena *a,
+                           struct error *err);
+
+/* The view's result blocks → its target's columns (matched by name, cast
+ * to the target's types) → the target's insert. */
+static int mt_view_fire(struct mt_view_insert *vi, const struct block *rows, struct error *err)
+{
+  struct mt_insert *into = &vi->into;
+  struct query_context *ctx = into->ctx;
+  struct op *op;
+  int rc = matview_plan(ctx, &vi->view, rows, &op, err);
+  if (rc)
+    return rc;
+  int32_t *from = arena_alloc(ctx->arena, sizeof *from * (into->in_count ? into->in_count : 1));
+  for (uint32_t i = 0; i < into->in_count; i++) {
+    from[i] = -1;
+    for (uint32_t j = 0; j < op->column_count && from[i] < 0; j++)
+      if (strcmp(op->names[j], into->in_names[i]) == 0)
+        from[i] = (int32_t)j;
+  }
+  struct arena a;
+  arena_init(&a, 0);
+  for (;;) {
+    struct block *b;
+    if ((rc = op_next(op, &b, err)) || !b)
+      break;
+    arena_reset(&a);
+    struct block *cb = block_create(&a, into->in_count);
+    cb->rows = b->rows;
+    struct eval ev = { .ctx = ctx, .arena = &a, .input = b, .rows = b->rows };
+    for (uint32_t i = 0; i < into->in_count && rc == 0; i++) {
+      struct column *c = b->columns[from[i]];
+      if (!datatype_equal(c->type, into->in_types[i]))
+        rc = cast_column(&ev, c, b->rows, into->in_types[i], CAST_THROW, &c, err);
+      cb->columns[i] = c;
+    }
+    if (rc == 0)
+      rc = mt_insert_block(into, cb, NULL, &a, err);
+    if (rc)
+      break;
+  }
+  arena_destroy(&a);
+  if (rc)
+    error_prefix(err, "While pushing to view %s.%s: ", vi->view.database, vi->view.name);
+  return rc;
+}
+
+static int mt_insert_fire_views(struct mt_insert *ins, const struct block *rows, struct error *err)
+{
+  for (uint32_t i = 0; i < ins->view_count; i++) {
+    int rc = mt_view_fire(&ins->views[i], rows, err);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
 
 static int mt_insert_flush(struct mt_insert *ins, struct error *err)
 {
   if (!ins->acc || ins->acc->rows == 0)
     return 0;
-  int rc = engine_insert_add(ins->staged, ins->acc, err);
+  int rc = mt_insert_fire_views(ins, ins->acc, err);
+  if (rc == 0)
+    rc = engine_insert_add(ins->staged, ins->acc, err);
   if (rc)
     return rc;
   arena_reset(&ins->acc_arena);
   ins->acc = NULL;
   ins->acc_bytes = 0;
   return 0;
+}
+
+/* A buffered insert grew past async_insert_max_data_size: it and the views
+ * it feeds are written as parts, like a synchronous INSERT. */
+static void mt_insert_unbuffer(struct mt_insert *ins)
+{
+  ins->buffered = false;
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    mt_insert_unbuffer(&ins->views[i].into);
 }
 
 /* The input block (the INSERT's columns) → the table's columns, with
@@ -2097,7 +2253,7 @@ static int mt_insert_block(struct mt_insert *ins, struct block *in, uint8_t **om
   }
   ins->acc->rows += rows;
   if (ins->buffered && ins->acc_bytes > ins->buffered_max_bytes)
-    ins->buffered = false;           /* too big to buffer: parts, as a synchronous INSERT */
+    mt_insert_unbuffer(ins);
   if (ins->buffered)
     return 0;
   if (ins->acc->rows >= ins->squash_rows || ins->acc_bytes >= ins->squash_bytes)
@@ -2121,22 +2277,65 @@ static const char *ident_text(struct arena *a, const struct ast *n)
   return s;
 }
 
-/* The last rows, then everything published at once. */
-static int mt_insert_finish(struct mt_insert *ins, struct error *err)
+/* A buffered insert's rows and those of the views it feeds, as items of one
+ * engine_insert_buffered call: they are logged and acknowledged together. */
+static uint32_t mt_insert_items_count(const struct mt_insert *ins)
 {
-  if (ins->buffered) {
-    if (!ins->acc || ins->acc->rows == 0)
-      return 0;
-    struct engine_buffered_rows item = { ins->t, ins->acc };
-    int rc = engine_insert_buffered(ins->ctx->engine, &item, 1, err);
-    if (rc)
-      return rc;
+  uint32_t n = ins->acc && ins->acc->rows ? 1 : 0;
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    n += mt_insert_items_count(&ins->views[i].into);
+  return n;
+}
+
+static void mt_insert_items(const struct mt_insert *ins, struct engine_buffered_rows *items, uint32_t *n)
+{
+  if (ins->acc && ins->acc->rows)
+    items[(*n)++] = (struct engine_buffered_rows){ ins->t, ins->acc };
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    mt_insert_items(&ins->views[i].into, items, n);
+}
+
+static void mt_insert_count_written(const struct mt_insert *ins)
+{
+  if (ins->acc) {
     atomic_fetch_add(&ins->ctx->stats.written_rows, ins->acc->rows);
     atomic_fetch_add(&ins->ctx->stats.written_bytes, ins->acc_bytes);
+  }
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    mt_insert_count_written(&ins->views[i].into);
+}
+
+/* The views' rows of the whole buffered insert (fired once, at the end). */
+static int mt_insert_fire_buffered(struct mt_insert *ins, struct error *err)
+{
+  if (!ins->acc || ins->acc->rows == 0)
+    return 0;
+  int rc = mt_insert_fire_views(ins, ins->acc, err);
+  for (uint32_t i = 0; i < ins->view_count && rc == 0; i++)
+    rc = mt_insert_fire_buffered(&ins->views[i].into, err);
+  return rc;
+}
+
+/* The last rows, then everything published: the table's parts at once,
+ * then each view's (ClickHouse's order: the table, then its views). */
+static int mt_insert_finish(struct mt_insert *ins, struct error *err)
+{
+  int rc;
+  if (ins->buffered) {
+    if ((rc = mt_insert_fire_buffered(ins, err)))
+      return rc;
+    uint32_t n = mt_insert_items_count(ins);
+    if (n == 0)
+      return 0;
+    struct engine_buffered_rows *items = arena_alloc(ins->ctx->arena, sizeof *items * n);
+    n = 0;
+    mt_insert_items(ins, items, &n);
+    if ((rc = engine_insert_buffered(ins->ctx->engine, items, n, err)))
+      return rc;
+    mt_insert_count_written(ins);
     return 0;
   }
-  int rc = mt_insert_flush(ins, err);
-  if (rc)
+  if ((rc = mt_insert_flush(ins, err)))
     return rc;
   struct engine_insert_result r = { 0 };
   struct engine_insert *staged = ins->staged;
@@ -2145,15 +2344,129 @@ static int mt_insert_finish(struct mt_insert *ins, struct error *err)
     return rc;
   atomic_fetch_add(&ins->ctx->stats.written_rows, r.written_rows);
   atomic_fetch_add(&ins->ctx->stats.written_bytes, r.written_bytes);
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    if ((rc = mt_insert_finish(&ins->views[i].into, err)))
+      return rc;
   return 0;
 }
 
-static void mt_insert_cleanup(struct mt_insert *ins, struct engine_snapshot *snap)
+static void mt_insert_cleanup(struct mt_insert *ins)
 {
+  for (uint32_t i = 0; i < ins->view_count; i++)
+    mt_insert_cleanup(&ins->views[i].into);
   engine_insert_abort(ins->staged);
   arena_destroy(&ins->acc_arena);
-  engine_snapshot_release(snap);
+  engine_snapshot_release(ins->snap);
   engine_table_unref(ins->t);
+}
+
+static int mt_insert_open_views(struct mt_insert *ins, const char *db, const char *table, uint32_t depth,
+                                struct error *err);
+
+/* Opens an insert into db.table (a view's name means its TO table): the
+ * table, a snapshot of its definition, the staged insert (unless
+ * buffered_only) and the views it feeds. The caller then chooses the
+ * INSERT's columns (mt_insert_set_columns). Clean up with mt_insert_cleanup,
+ * also on error. */
+static int mt_insert_open(struct query_context *ctx, const char *db, const char *table, bool buffered_only,
+                          uint32_t depth, struct mt_insert *ins, struct error *err)
+{
+  *ins = (struct mt_insert){ .ctx = ctx };
+  arena_init(&ins->acc_arena, 1 << 20);
+  const char *tdb, *ttable;
+  if (ctx->views && matviews_target_of(ctx->views, db, table, ctx->arena, &tdb, &ttable) == 0) {
+    db = tdb;
+    table = ttable;
+  }
+  struct catalog_table ct;
+  struct error e2 = { 0 };
+  if (catalog_table_get(engine_catalog(ctx->engine), db, table, ctx->arena, &ct, &e2) == 0 &&
+      view_is_engine(ct.engine))
+    return error_set(err, ERR_NOT_IMPLEMENTED, "Method write is not supported by storage View");
+  struct sql_statement fake = { .database = db, .name = table };
+  int rc = get_table(ctx, &fake, &ins->t, err);
+  if (rc == 0)
+    rc = engine_snapshot(ins->t, &ins->snap, err);
+  if (rc)
+    return rc;
+  ins->def = engine_snapshot_def(ins->snap);
+  ins->md = ins->def->ctx;
+  ins->squash_rows = settings_get_u64(ctx->settings, "min_insert_block_size_rows");
+  ins->squash_bytes = settings_get_u64(ctx->settings, "min_insert_block_size_bytes");
+  if (!ins->squash_rows)
+    ins->squash_rows = UINT32_MAX / 2;
+  if (!ins->squash_bytes)
+    ins->squash_bytes = UINT64_MAX;
+  if (buffered_only) {
+    ins->buffered = true;
+    ins->buffered_max_bytes = UINT64_MAX;
+  } else {
+    ins->buffered = settings_get_bool(ctx->settings, "async_insert");
+    ins->buffered_max_bytes = settings_get_u64(ctx->settings, "async_insert_max_data_size");
+    struct engine_insert_options eo = { 0 };
+    uint64_t mp = settings_get_u64(ctx->settings, "max_partitions_per_insert_block");
+    eo.max_partitions_per_insert_block = mp ? (uint32_t)(mp > UINT32_MAX ? UINT32_MAX : mp) : UINT32_MAX;
+    if ((rc = engine_insert_begin(ins->t, &eo, &ins->staged, err)))
+      return rc;
+  }
+  uint32_t n = ins->md->column_count;
+  ins->in_pos = arena_alloc(ctx->arena, sizeof *ins->in_pos * n);
+  ins->in_names = arena_alloc(ctx->arena, sizeof *ins->in_names * (n ? n : 1));
+  ins->in_types = arena_alloc(ctx->arena, sizeof *ins->in_types * (n ? n : 1));
+  for (uint32_t c = 0; c < n; c++)
+    ins->in_pos[c] = -1;
+  return mt_insert_open_views(ins, db, table, depth, err);
+}
+
+/* Column c of the table is the INSERT's next column. */
+static void mt_insert_add_column(struct mt_insert *ins, uint32_t c)
+{
+  ins->in_pos[c] = (int32_t)ins->in_count;
+  ins->in_names[ins->in_count] = ins->md->names[c];
+  ins->in_types[ins->in_count++] = ins->md->types[c];
+}
+
+static int mt_insert_open_views(struct mt_insert *ins, const char *db, const char *table, uint32_t depth,
+                                struct error *err)
+{
+  struct query_context *ctx = ins->ctx;
+  struct matview *views;
+  uint32_t nv = matviews_for_source(ctx->views, db, table, ctx->arena, &views);
+  if (nv == 0)
+    return 0;
+  if (depth >= MATVIEW_DEPTH_MAX)
+    return error_set(err, ERR_TOO_DEEP_RECURSION, "Materialized views feed each other more than %d deep at %s.%s",
+                     MATVIEW_DEPTH_MAX, db, table);
+  ins->views = arena_calloc(ctx->arena, nv, sizeof *ins->views);
+  /* the views' result columns, from planning them over no rows */
+  const struct mt_def *md = ins->md;
+  struct block *none = block_create(ctx->arena, md->column_count);
+  none->names = (const char **)md->names;
+  for (uint32_t c = 0; c < md->column_count; c++)
+    none->columns[c] = column_create(ctx->arena, md->types[c], 0);
+  for (uint32_t i = 0; i < nv; i++) {
+    struct mt_view_insert *vi = &ins->views[i];
+    vi->view = views[i];
+    ins->view_count++;
+    int rc = mt_insert_open(ctx, views[i].target_database, views[i].target_table, ins->staged == NULL, depth + 1,
+                            &vi->into, err);
+    struct op *op;
+    if (rc == 0)
+      rc = matview_plan(ctx, &vi->view, none, &op, err);
+    if (rc) {
+      error_prefix(err, "While pushing to view %s.%s: ", views[i].database, views[i].name);
+      return rc;
+    }
+    const struct mt_def *tmd = vi->into.md;
+    for (uint32_t j = 0; j < op->column_count; j++) {
+      int c = find_column(tmd, op->names[j]);
+      if (c >= 0 && !tmd->materialized[c] && vi->into.in_pos[c] < 0)
+        mt_insert_add_column(&vi->into, (uint32_t)c);
+    }
+    vi->into.buffered = ins->buffered;
+    vi->into.buffered_max_bytes = UINT64_MAX;    /* the source decides when to stop buffering */
+  }
+  return 0;
 }
 
 int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, const char *text, size_t text_len,
@@ -2165,44 +2478,11 @@ int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, 
   const char *db = st->database ? st->database : ctx->database;
   if (strcmp(db, "system") == 0)
     return error_set(err, ERR_NOT_IMPLEMENTED, "Table system.%s doesn't support inserts", st->name);
-  struct mt_insert ins = { .ctx = ctx };
-  struct sql_statement fake = *st;
-  fake.database = db;
-  if ((rc = get_table(ctx, &fake, &ins.t, err)))
-    return rc;
-  struct engine_snapshot *snap;
-  if ((rc = engine_snapshot(ins.t, &snap, err))) {
-    engine_table_unref(ins.t);
-    return rc;
-  }
-  arena_init(&ins.acc_arena, 1 << 20);
-  struct engine_insert_options eo = { 0 };
-  uint64_t mp = settings_get_u64(ctx->settings, "max_partitions_per_insert_block");
-  eo.max_partitions_per_insert_block = mp ? (uint32_t)(mp > UINT32_MAX ? UINT32_MAX : mp) : UINT32_MAX;
-  ins.squash_rows = settings_get_u64(ctx->settings, "min_insert_block_size_rows");
-  ins.squash_bytes = settings_get_u64(ctx->settings, "min_insert_block_size_bytes");
-  if (!ins.squash_rows)
-    ins.squash_rows = UINT32_MAX / 2;
-  if (!ins.squash_bytes)
-    ins.squash_bytes = UINT64_MAX;
-  ins.buffered = settings_get_bool(ctx->settings, "async_insert");
-  ins.buffered_max_bytes = settings_get_u64(ctx->settings, "async_insert_max_data_size");
-  if ((rc = engine_insert_begin(ins.t, &eo, &ins.staged, err))) {
-    arena_destroy(&ins.acc_arena);
-    engine_snapshot_release(snap);
-    engine_table_unref(ins.t);
-    return rc;
-  }
-  ins.def = engine_snapshot_def(snap);
-  ins.md = ins.def->ctx;
+  struct mt_insert ins;
+  if ((rc = mt_insert_open(ctx, db, st->name, false, 0, &ins, err)))
+    goto out;
   const struct mt_def *md = ins.md;
   uint32_t n = md->column_count;
-  ins.in_pos = arena_alloc(ctx->arena, sizeof *ins.in_pos * n);
-  for (uint32_t c = 0; c < n; c++)
-    ins.in_pos[c] = -1;
-  const char **names = arena_alloc(ctx->arena, sizeof *names * (n + st->insert_columns.count + 1));
-  const struct datatype **types = arena_alloc(ctx->arena, sizeof *types * (n + st->insert_columns.count + 1));
-  uint32_t k = 0;
   if (st->insert_columns.count) {
     for (uint32_t i = 0; i < st->insert_columns.count; i++) {
       const char *nm = ident_text(ctx->arena, st->insert_columns.items[i]);
@@ -2220,20 +2500,16 @@ int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, 
                        st->name);
         goto out;
       }
-      ins.in_pos[c] = (int32_t)k;
-      names[k] = md->names[c];
-      types[k++] = md->types[c];
+      mt_insert_add_column(&ins, (uint32_t)c);
     }
   } else {
-    for (uint32_t c = 0; c < n; c++) {
-      if (md->materialized[c])
-        continue;
-      ins.in_pos[c] = (int32_t)k;
-      names[k] = md->names[c];
-      types[k++] = md->types[c];
-    }
+    for (uint32_t c = 0; c < n; c++)
+      if (!md->materialized[c])
+        mt_insert_add_column(&ins, c);
   }
-  ins.in_count = k;
+  uint32_t k = ins.in_count;
+  const char **names = ins.in_names;
+  const struct datatype **types = ins.in_types;
 
   if (!st->insert_format) {
     /* INSERT … SELECT */
@@ -2312,8 +2588,88 @@ int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, 
   if (rc == 0)
     rc = mt_insert_finish(&ins, err);
 out:
-  mt_insert_cleanup(&ins, snap);
+  mt_insert_cleanup(&ins);
   return rc;
+}
+
+/* ======================================================================
+ * OTLP inserts fire materialized views too (query.h)
+ * ==================================================================== */
+
+struct query_views {
+  struct arena arena;
+  struct settings *settings;
+  struct query_context ctx;
+  struct mt_insert ins;              /* the source rows (not written: the caller does) */
+  bool opened;
+};
+
+void query_views_release(struct query_views *qv)
+{
+  if (!qv)
+    return;
+  if (qv->opened)
+    mt_insert_cleanup(&qv->ins);
+  arena_destroy(&qv->arena);
+  mem_free(qv);
+}
+
+int query_views_expand(struct query_service *svc, const char *db, const char *table, const struct block *rows,
+                       struct engine_buffered_rows *items, uint32_t *count, uint32_t cap, struct query_views **out,
+                       struct error *err)
+{
+  *out = NULL;
+  if (!svc->views || !svc->engine || rows->rows == 0)
+    return 0;
+  struct matview *views;
+  struct arena probe;
+  arena_init(&probe, 0);
+  uint32_t nv = matviews_for_source(svc->views, db, table, &probe, &views);
+  arena_destroy(&probe);
+  if (nv == 0)
+    return 0;
+  struct query_views *qv = mem_calloc(1, sizeof *qv);
+  arena_init(&qv->arena, 0);
+  qv->ctx = (struct query_context){
+    .arena = &qv->arena,
+    .server = &svc->info,
+    .settings = settings_create(&qv->arena),
+    .database = db,
+    .user = "default",
+    .query_id = "",
+    .engine = svc->engine,
+    .views = svc->views,
+  };
+  int rc = mt_insert_open(&qv->ctx, db, table, true, 0, &qv->ins, err);
+  qv->opened = true;
+  if (rc == 0 && qv->ins.md->column_count != rows->column_count)
+    rc = error_set(err, ERR_LOGICAL_ERROR, "Rows for %s.%s have %u columns, the table %u", db, table,
+                   rows->column_count, qv->ins.md->column_count);
+  if (rc == 0) {
+    /* the rows as the table's columns, named, without copying them */
+    struct block *named = block_create(&qv->arena, rows->column_count);
+    named->rows = rows->rows;
+    named->names = (const char **)qv->ins.md->names;
+    for (uint32_t c = 0; c < rows->column_count; c++)
+      named->columns[c] = rows->columns[c];
+    qv->ins.acc = named;
+    rc = mt_insert_fire_buffered(&qv->ins, err);
+    qv->ins.acc = NULL;
+  }
+  uint32_t n = 0;
+  for (uint32_t i = 0; rc == 0 && i < qv->ins.view_count; i++)
+    n += mt_insert_items_count(&qv->ins.views[i].into);
+  if (rc == 0 && *count + n > cap)
+    rc = error_set(err, ERR_TOO_MANY_ROWS, "Rows for %s.%s feed %u tables through views, more than the %u allowed",
+                   db, table, n, cap - *count);
+  if (rc) {
+    query_views_release(qv);
+    return rc;
+  }
+  for (uint32_t i = 0; i < qv->ins.view_count; i++)
+    mt_insert_items(&qv->ins.views[i].into, items, count);
+  *out = qv;
+  return 0;
 }
 
 /* ======================================================================
@@ -2341,6 +2697,8 @@ int query_engine_start(struct query_service *svc, struct engine *e, struct error
     struct table_def def;
     struct mt_def *md;
     struct error e2 = { 0 };
+    if (matview_is_engine(ts[i].engine) || view_is_engine(ts[i].engine))
+      continue;                      /* views: the registry below, or planned when read */
     if (ddl_parse(&a, ts[i].ddl, &st, &e2) || mt_table_def_build(st, ts[i].ddl, strlen(ts[i].ddl), &def, &md, &e2)) {
       log_error("table %s.%s: cannot build its definition: %s", ts[i].database, ts[i].name, e2.message);
       continue;
@@ -2351,10 +2709,20 @@ int query_engine_start(struct query_service *svc, struct engine *e, struct error
     }
   }
   arena_destroy(&a);
+  svc->views = matviews_create();
+  if ((rc = matviews_load(svc->views, cat, err)))
+    return rc;
   static struct table_catalog tc;
   tc = (struct table_catalog){ "MergeTree", mt_databases, mt_tables, mt_lookup, e };
   table_catalog_register(&tc);
   return 0;
+}
+
+void query_engine_stop(struct query_service *svc)
+{
+  matviews_destroy(svc->views);
+  svc->views = NULL;
+  svc->engine = NULL;
 }
 
 /* CREATE DATABASE / CREATE TABLE text run as the HTTP interface runs it,
@@ -2373,14 +2741,15 @@ int query_execute_ddl(struct query_service *svc, const char *sql, struct error *
     .user = "default",
     .query_id = "",
     .engine = svc->engine,
+    .views = svc->views,
     .text = sql,
     .text_len = strlen(sql),
   };
   struct sql_statement *st;
   struct op *out = NULL;
   int rc = sql_parse(&a, sql, strlen(sql), &st, err);
-  if (rc == 0 && st->kind != STMT_CREATE_DATABASE && st->kind != STMT_CREATE_TABLE)
-    rc = error_set(err, ERR_BAD_ARGUMENTS, "query_execute_ddl runs CREATE DATABASE and CREATE TABLE only");
+  if (rc == 0 && st->kind != STMT_CREATE_DATABASE && st->kind != STMT_CREATE_TABLE && st->kind != STMT_CREATE_VIEW)
+    rc = error_set(err, ERR_BAD_ARGUMENTS, "query_execute_ddl runs CREATE DATABASE, TABLE and VIEW only");
   if (rc == 0)
     rc = mergetree_statement(&ctx, st, &out, err);
   arena_destroy(&a);

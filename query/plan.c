@@ -448,7 +448,8 @@ int query_prepare(struct query_context *ctx, const struct sql_statement *stmt, s
   case STMT_EXPLAIN:
     rc = plan_explain(ctx, stmt, plan, err);
     break;
-  case STMT_CREATE_DATABASE: case STMT_CREATE_TABLE: case STMT_DROP: case STMT_TRUNCATE: case STMT_RENAME:
+  case STMT_CREATE_DATABASE: case STMT_CREATE_TABLE: case STMT_CREATE_VIEW: case STMT_DROP: case STMT_TRUNCATE:
+  case STMT_RENAME:
   case STMT_ALTER: case STMT_OPTIMIZE: case STMT_SHOW_CREATE:
     if (!ctx->engine)
       return error_set(err, ERR_NOT_IMPLEMENTED, "%s queries are not supported yet", statement_name(stmt->kind));

@@ -23,6 +23,7 @@ struct query_service {
   struct metric_counter *read_bytes;
   struct metric_counter *result_bytes;
   struct engine *engine;         /* MergeTree tables; NULL = SELECT-only server (set by query_engine_start) */
+  struct matviews *views;        /* materialized views (set by query_engine_start) */
 };
 
 /* Fills info with the defaults (version, revision, host name, UTC zone). */
@@ -33,8 +34,22 @@ void query_service_init(struct query_service *svc, struct metrics *metrics);
  * path), and registers them for FROM. Tables that fail are logged and stay
  * detached. Once, before serving. */
 int query_engine_start(struct query_service *svc, struct engine *e, struct error *err);
+/* Forgets the engine and the views, once no request runs (before engine_close). */
+void query_engine_stop(struct query_service *svc);
 
-/* Runs one CREATE DATABASE or CREATE TABLE statement (IF NOT EXISTS as
+/* Materialized views fired by rows inserted into db.table outside SQL (the
+ * OTLP path): runs each view's SELECT over rows (the table's columns in
+ * order) and appends (TO table, its rows) to items[*count..cap), so the
+ * caller writes the rows and the views' rows in one engine_insert_buffered
+ * call. *out (NULL when no view fired) owns those rows: release it after
+ * the insert. Views' errors are returned prefixed "While pushing to view". */
+struct query_views;
+int query_views_expand(struct query_service *svc, const char *db, const char *table, const struct block *rows,
+                       struct engine_buffered_rows *items, uint32_t *count, uint32_t cap, struct query_views **out,
+                       struct error *err);
+void query_views_release(struct query_views *views);   /* NULL is fine */
+
+/* Runs one CREATE DATABASE, TABLE or MATERIALIZED VIEW statement (IF NOT EXISTS as
  * written) through the same path as the HTTP interface, as user `default`
  * in database `default`. After query_engine_start. For built-in schemas
  * created at start-up (the `otel` database). */

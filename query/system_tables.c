@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "query/format.h"
+#include "query/matview.h"
 
 enum { CATALOGS_MAX = 8 };
 
@@ -587,6 +588,10 @@ int table_source_lookup(struct query_context *ctx, const char *database, const c
                         struct table_source **out, struct error *err)
 {
   const char *db = database ? database : ctx->database ? ctx->database : "default";
+  if (ctx->view_rows && strcmp(db, ctx->view_database) == 0 && strcmp(table, ctx->view_table) == 0) {
+    *out = matview_rows_source(ctx);
+    return 0;
+  }
   if (strcmp(db, "system") == 0) {
     struct table_source *s = system_table(ctx, table);
     if (!s)

@@ -369,9 +369,10 @@ static double gauge_ready(void *ctx)
 
 /* ---- the built-in `otel` database and the OTLP sink */
 
-/* First start: CREATE DATABASE otel and its tables through the SQL layer's
- * DDL path (ordinary tables). Every statement says IF NOT EXISTS, so an
- * existing data directory keeps its schema as it is. */
+/* First start: CREATE DATABASE otel, its tables and the trace-id view
+ * through the SQL layer's DDL path (ordinary tables). Every statement says
+ * IF NOT EXISTS, so an existing data directory keeps its schema as it is
+ * (and one from before the view gets it). */
 static int otel_schema_open(struct server_ctx *ctx, struct engine *e, struct error *err)
 {
   int rc = query_execute_ddl(&ctx->query, otel_database_ddl(), err);
@@ -387,6 +388,8 @@ static int otel_schema_open(struct server_ctx *ctx, struct engine *e, struct err
       rc = error_set(err, ERR_LOGICAL_ERROR, "table otel.%s is not attached (see the log above)",
                      otel_table_name((enum otel_table)t));
   }
+  if (rc == 0 && (rc = query_execute_ddl(&ctx->query, otel_trace_id_view_ddl(), err)) != 0)
+    error_prefix(err, "otel.otel_traces_trace_id_ts_mv: ");
   return rc;
 }
 
@@ -398,10 +401,13 @@ static void otel_tables_release(struct server_ctx *ctx)
   }
 }
 
-/* Every table of a request in one buffered insert: acknowledged once its
- * write-ahead log record is durable, so the spans and their
- * otel_traces_trace_id_ts rows survive a crash together. The blocks carry
+/* Every table of a request, and the rows of the materialized views its
+ * tables feed, in one buffered insert: acknowledged once its write-ahead
+ * log record is durable, so the spans and what views derive from them
+ * (otel_traces_trace_id_ts) survive a crash together. The blocks carry
  * TenantId already. */
+enum { OTLP_SINK_ITEMS_MAX = 64 };   /* the otel tables and the views they feed, per request */
+
 static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tenant, const struct otlp_batch *batch,
                             struct error *err)
 {
@@ -412,12 +418,22 @@ static int otlp_sink_insert(void *arg, enum otlp_signal signal, const char *tena
     error_set(err, ERR_ABORTED, "server is shutting down");
     return OTLP_SINK_UNAVAILABLE;
   }
-  struct engine_buffered_rows items[OTEL_TABLE_COUNT];
+  struct engine_buffered_rows items[OTLP_SINK_ITEMS_MAX];
+  struct query_views *views[OTEL_TABLE_COUNT] = { 0 };
   uint32_t n = 0;
+  int rc = 0;
   for (int t = 0; t < OTEL_TABLE_COUNT; t++)
     if (batch->blocks[t] && batch->blocks[t]->rows)
       items[n++] = (struct engine_buffered_rows){ ctx->otel_tables[t], batch->blocks[t] };
-  if (engine_insert_buffered(ctx->engine, items, n, err) == 0)
+  for (int t = 0; t < OTEL_TABLE_COUNT && rc == 0; t++)
+    if (batch->blocks[t] && batch->blocks[t]->rows)
+      rc = query_views_expand(&ctx->query, otel_database_name(), otel_table_name((enum otel_table)t), batch->blocks[t],
+                              items, &n, OTLP_SINK_ITEMS_MAX, &views[t], err);
+  if (rc == 0)
+    rc = engine_insert_buffered(ctx->engine, items, n, err);
+  for (int t = 0; t < OTEL_TABLE_COUNT; t++)
+    query_views_release(views[t]);
+  if (rc == 0)
     return OTLP_SINK_OK;
   switch (err->code) {
   case ERR_TOO_MANY_PARTS:
@@ -693,7 +709,7 @@ out_servers:
 out_engine:
   otel_tables_release(ctx);
   /* after the HTTP server: no request holds a table, snapshot or scan */
-  ctx->query.engine = NULL;
+  query_engine_stop(&ctx->query);
   ctx->engine = NULL;
   engine_close(engine);
 out_metrics:

@@ -30,8 +30,9 @@ send() { timeout 60 node "$otlp_dir/send.mjs" "$@" >&2 || fail "send.mjs $*"; }
 
 start_server "$log"
 ports
-# first start created the otel database as ordinary tables
-expect "SELECT count() FROM system.tables WHERE database = 'otel'" 8
+# first start created the otel database as ordinary tables and the exporter's trace-id view
+expect "SELECT count() FROM system.tables WHERE database = 'otel' AND engine = 'MergeTree'" 8
+expect "SELECT name FROM system.tables WHERE database = 'otel' AND engine = 'MaterializedView'" otel_traces_trace_id_ts_mv
 q "SHOW CREATE TABLE otel.otel_traces" | grep -q 'ENGINE = MergeTree' || fail "SHOW CREATE otel_traces"
 
 send --endpoint "http://127.0.0.1:$HTTP_OTLP" --protocol http/protobuf --count 5 \
@@ -94,7 +95,7 @@ SERVER_PID=
 start_server "$log" --data-dir "$keep/data"
 ports
 grep -q 'error' "$log" && { cat "$log" >&2; fail "errors after restart"; }
-expect "SELECT count() FROM system.tables WHERE database = 'otel'" 8
+expect "SELECT count() FROM system.tables WHERE database = 'otel'" 9
 expect "SELECT TenantId, count() FROM otel.otel_traces GROUP BY TenantId ORDER BY TenantId" "$traces"
 expect "SELECT count() FROM otel.otel_logs" 13
 expect "SELECT count() FROM otel.otel_metrics_gauge" 12
