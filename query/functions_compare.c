@@ -210,7 +210,8 @@ static int exec_compare(struct fn_call *call, struct eval *ev, struct column **a
   return rc;
 }
 
-/* Date vs DateTime compare as seconds: convert the Date side. */
+/* Date vs DateTime compare as seconds: convert the Date side; DateTime64s of
+ * different precisions compare at the finer one. */
 static bool is_time(const struct datatype *t) { return t->id == TYPE_DATETIME || t->id == TYPE_DATETIME64; }
 
 int fr_compare(struct fn_call *call, struct error *err)
@@ -252,7 +253,8 @@ int fr_compare(struct fn_call *call, struct error *err)
   if (is_num_like(a) && is_num_like(b)) {
     if ((a->id == TYPE_DATE && is_time(b)) || (b->id == TYPE_DATE && is_time(a)) ||
         (a->id == TYPE_DATETIME64 && b->id != TYPE_DATETIME64 && is_time(b)) ||
-        (b->id == TYPE_DATETIME64 && a->id != TYPE_DATETIME64 && is_time(a))) {
+        (b->id == TYPE_DATETIME64 && a->id != TYPE_DATETIME64 && is_time(a)) ||
+        (a->id == TYPE_DATETIME64 && b->id == TYPE_DATETIME64 && a->size != b->size)) {
       const struct datatype *pair[2] = { a, b };
       const struct datatype *st;
       rc = type_supertype(call->arena, pair, 2, &st, err);
