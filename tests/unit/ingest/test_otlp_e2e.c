@@ -50,7 +50,7 @@ static int run_send(const char *endpoint, const char *protocol, const char *comp
   snprintf(cmd, sizeof cmd,
            "node tests/otlp/send.mjs --endpoint %s --protocol %s --compression %s --count %d --signal all "
            "--resource service.name=e2e-service --resource deployment.environment=test "
-           "--header X-Scope-OrgID=e2e-tenant --timeout-ms 5000 >&2",
+           "--header X-Scope-OrgID=e2e-tenant --timeout-ms 20000 >&2",
            endpoint, protocol, compression, COUNT);
   int st = system(cmd);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
