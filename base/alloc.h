@@ -17,6 +17,14 @@ void  mem_free(void *p);                       /* NULL is fine */
 char *mem_strdup(const char *s);
 char *mem_strndup(const char *s, size_t len);
 
+/* The calling thread has had nothing to do for a while (call it then, not
+ * after every task: the next task would fault its pages back in): when it
+ * allocated more than a little since it last came here, its freed pages go
+ * back to the OS. mimalloc keeps a thread's freed pages for that thread's
+ * next allocations and releases them only while the thread allocates, so a
+ * thread that sleeps (a request handler after a big query) would hold them
+ * for good. */
+void mem_thread_idle(void);
 uint64_t mem_live_bytes(void);                 /* bytes currently allocated */
 uint64_t mem_peak_bytes(void);                 /* high-water mark */
 

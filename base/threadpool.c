@@ -3,13 +3,17 @@
  * queue lock is never the bottleneck. */
 #include "base/threadpool.h"
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+enum { POOL_IDLE_MS = 1000 };        /* a worker idle this long gives its memory back */
 
 struct pool_task {
   struct pool_task *next;
@@ -46,9 +50,23 @@ static void *worker_main(void *p)
   pthread_setname_np(pthread_self(), tname);
 
   pthread_mutex_lock(&pool->lock);
+  bool worked = false;               /* ran a task since it last gave memory back */
   for (;;) {
-    while (!pool->head && !pool->closing)
-      pthread_cond_wait(&pool->nonempty, &pool->lock);
+    while (!pool->head && !pool->closing) {
+      if (!worked) {
+        pthread_cond_wait(&pool->nonempty, &pool->lock);
+        continue;
+      }
+      /* idle for a while after work: return the task's memory (a busy
+       * worker keeps it, or every task would fault its pages back in) */
+      struct timespec ts = clock_realtime_deadline((int64_t)POOL_IDLE_MS * 1000000);
+      if (pthread_cond_timedwait(&pool->nonempty, &pool->lock, &ts) == ETIMEDOUT) {
+        worked = false;
+        pthread_mutex_unlock(&pool->lock);
+        mem_thread_idle();
+        pthread_mutex_lock(&pool->lock);
+      }
+    }
     struct pool_task *t = pool->head;
     if (!t)
       break;                        /* closing and drained */
@@ -60,6 +78,7 @@ static void *worker_main(void *p)
     pthread_mutex_unlock(&pool->lock);
     t->fn(t->arg);
     mem_free(t);
+    worked = true;
     pthread_mutex_lock(&pool->lock);
     pool->busy--;
   }

@@ -506,17 +506,50 @@ static uint32_t split(struct arena *a, const struct def *d, struct column **pcol
   return ng;
 }
 
-/* Sorts, collapses and writes one partition's rows under a provisional name. */
-/* Rows rows[0..n) of the table-layout block `all` in storage layout, with
- * the skip-index inputs after the storage columns. */
-static int take_rows(const struct def *d, struct arena *a, const struct block *all, const uint32_t *rows, uint32_t n,
-                     struct block **out, struct error *err)
+/* The rows of one engine_insert_add: a single block, or (a memtable flush)
+ * several blocks taken in order as if concatenated. Several blocks are not
+ * copied into one: only their sorting-key and partition-key columns are
+ * (small), and every other column is gathered from its block for one
+ * write slice at a time, so a flush holds no concatenated copy of its rows. */
+struct insert_rows {
+  const struct block *all;           /* storage layout; several blocks: the sorting-key columns only */
+  struct block **blk;                /* several blocks: each in storage layout; else NULL */
+  uint32_t nblk;
+  uint32_t *src, *off;               /* several blocks: per row, its block and its row there */
+};
+
+/* Rows rows[0..n) of `in` in storage layout, with the skip-index inputs
+ * after the storage columns. */
+static int take_rows(const struct def *d, struct arena *a, const struct insert_rows *in, const uint32_t *rows,
+                     uint32_t n, struct block **out, struct error *err)
 {
   const struct table_def *td = &d->td;
   struct block *b = block_create(a, d->nstore + td->index_count);
   b->rows = n;
+  struct column_run *runs = NULL;
+  uint32_t nruns = 0;
+  const struct column **srcs = NULL;
+  if (in->blk) {
+    runs = arena_new_array(a, struct column_run, n + 1);
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t s = in->src[rows[i]], r = in->off[rows[i]];
+      if (nruns && runs[nruns - 1].source == s && runs[nruns - 1].row + runs[nruns - 1].count == r)
+        runs[nruns - 1].count++;
+      else
+        runs[nruns++] = (struct column_run){ s, r, 1 };
+    }
+    srcs = arena_new_array(a, const struct column *, in->nblk);
+  }
   for (uint32_t c = 0; c < d->nstore; c++) {
-    b->columns[c] = column_take(a, all->columns[c], rows, n);
+    if (in->all->columns[c]) {
+      b->columns[c] = column_take(a, in->all->columns[c], rows, n);
+    } else {
+      for (uint32_t i = 0; i < in->nblk; i++)
+        srcs[i] = in->blk[i]->columns[c];
+      struct column *col = column_create(a, srcs[0]->type, n);
+      column_gather(col, srcs, in->nblk, runs, nruns);
+      b->columns[c] = col;
+    }
     b->names[c] = d->pcols[c].name;
   }
   for (uint32_t i = 0; i < td->index_count; i++)
@@ -560,13 +593,14 @@ static int collapse_group(const struct def *d, struct arena *a, const struct blo
 
 /* Rows a plain MergeTree part is written in at a time: the sorted copy and
  * the skip-index inputs exist for one slice only, not the whole insert. */
-enum { WRITE_SLICE_ROWS = 65536 };
+enum { WRITE_SLICE_ROWS = 16384 };
 
 /* Sorts, collapses and writes one partition's rows under a provisional name. */
 static int write_group(struct engine_table *t, const struct def *d, struct arena *a, struct arena *keep,
-                       const struct block *all, struct column **pcols, struct group *g, struct written *w,
+                       const struct insert_rows *in, struct column **pcols, struct group *g, struct written *w,
                        struct error *err)
 {
+  const struct block *all = in->all;
   struct engine *e = t->e;
   const struct table_def *td = &d->td;
   memset(w, 0, sizeof *w);
@@ -603,7 +637,7 @@ static int write_group(struct engine_table *t, const struct def *d, struct arena
       struct arena sa;
       arena_init(&sa, 1 << 20);
       struct block *b;
-      if ((rc = take_rows(d, &sa, all, g->rows + off, n, &b, err)) == 0)
+      if ((rc = take_rows(d, &sa, in, g->rows + off, n, &b, err)) == 0)
         rc = part_writer_write_block(pw, b, err);
       arena_destroy(&sa);
     }
@@ -675,7 +709,53 @@ void engine_insert_abort(struct engine_insert *ins)
   insert_free(ins);
 }
 
-int engine_insert_add(struct engine_insert *ins, const struct block *in, struct error *err)
+/* in in table layout: constants expanded (the writer and the gathers want
+ * plain columns). */
+static struct block *table_layout(const struct def *d, const struct block *in, struct arena *a, uint64_t *bytes)
+{
+  const struct table_def *td = &d->td;
+  struct block *rows = block_create(a, d->ncols);
+  rows->rows = in->rows;
+  for (uint32_t i = 0; i < d->ncols; i++) {
+    struct column *c = in->columns[i];
+    if (c->is_const) {
+      struct column *m = column_create(a, c->type, in->rows);
+      for (uint32_t r = 0; r < in->rows; r++)
+        column_append_from(m, c, 0);
+      c = m;
+    }
+    rows->columns[i] = c;
+    rows->names[i] = td->columns[i].name;
+    *bytes += column_byte_size(c);
+  }
+  return rows;
+}
+
+/* The blocks' columns one after another (constants expanded). */
+static struct column *concat_columns(struct arena *a, struct column *const *cols, uint32_t count, uint32_t rows)
+{
+  const struct column **srcs = arena_new_array(a, const struct column *, count);
+  struct column_run *runs = arena_new_array(a, struct column_run, count);
+  uint32_t nruns = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const struct column *c = cols[i];
+    if (c->is_const) {
+      struct column *m = column_create(a, c->type, c->rows);
+      for (uint32_t r = 0; r < c->rows; r++)
+        column_append_from(m, c, 0);
+      c = m;
+    }
+    srcs[i] = c;
+    if (c->rows)
+      runs[nruns++] = (struct column_run){ i, 0, c->rows };
+  }
+  struct column *out = column_create(a, cols[0]->type, rows);
+  column_gather(out, srcs, count, runs, nruns);
+  return out;
+}
+
+/* engine_insert_add over count blocks taken as one (see struct insert_rows). */
+static int insert_add(struct engine_insert *ins, const struct block *const *in, uint32_t count, struct error *err)
 {
   struct engine_table *t = ins->t;
   struct engine *e = t->e;
@@ -686,44 +766,79 @@ int engine_insert_add(struct engine_insert *ins, const struct block *in, struct 
   const struct table_def *td = &d->td;
   struct arena a;
   arena_init(&a, 1 << 20);
-  int rc = insert_check_block(d, in, label, err);
-  if (rc || in->rows == 0)
+  int rc = 0;
+  uint64_t total = 0;
+  for (uint32_t b = 0; b < count && !rc; b++) {
+    rc = insert_check_block(d, in[b], label, err);
+    total += in[b]->rows;
+  }
+  if (rc || total == 0)
     goto out;
+  if (total > UINT32_MAX) {
+    rc = error_set(err, ERR_LOGICAL_ERROR, "Insert into %s: %" PRIu64 " rows at once", label, total);
+    goto out;
+  }
   if ((rc = parts_pressure(t, d, label, err)) != 0)
     goto out;
 
-  /* the rows in table layout, then in storage layout with hidden keys */
-  struct block *rows = block_create(&a, d->ncols);
-  rows->rows = in->rows;
-  for (uint32_t i = 0; i < d->ncols; i++) {
-    struct column *c = in->columns[i];
-    if (c->is_const) {
-      struct column *m = column_create(&a, c->type, in->rows);
-      for (uint32_t r = 0; r < in->rows; r++)
-        column_append_from(m, c, 0);
-      c = m;
-    }
-    rows->columns[i] = c;
-    rows->names[i] = td->columns[i].name;
-    ins->written_bytes += column_byte_size(c);
+  /* each block in table layout, then in storage layout with hidden keys,
+   * and its partition key (the evaluators take any number of rows, so
+   * evaluating block by block gives the values of the concatenation) */
+  uint32_t npk = td->partition_key_count;
+  struct block **blk = arena_new_array(&a, struct block *, count);
+  struct column **pk = arena_new_array(&a, struct column *, (size_t)count * npk + 1);
+  for (uint32_t b = 0; b < count; b++) {
+    struct block *rows = table_layout(d, in[b], &a, &ins->written_bytes);
+    struct block *all = block_create(&a, d->nstore);
+    all->rows = rows->rows;
+    for (uint32_t i = 0; i < d->ncols; i++)
+      all->columns[i] = rows->columns[i];
+    for (uint32_t k = 0; k < td->sort_key_count; k++)
+      if (td->sort_key[k].column < 0 &&
+          (rc = eval_expr(&td->sort_key[k], rows, &a, &all->columns[d->sort_col[k]], err)) != 0)
+        goto out;
+    for (uint32_t k = 0; k < npk; k++)
+      if ((rc = eval_expr(&td->partition_key[k], rows, &a, &pk[(size_t)k * count + b], err)) != 0)
+        goto out;
+    blk[b] = all;
   }
-  struct block *all = block_create(&a, d->nstore);
-  all->rows = in->rows;
-  for (uint32_t i = 0; i < d->ncols; i++)
-    all->columns[i] = rows->columns[i];
-  for (uint32_t k = 0; k < td->sort_key_count; k++)
-    if (td->sort_key[k].column < 0 &&
-        (rc = eval_expr(&td->sort_key[k], rows, &a, &all->columns[d->sort_col[k]], err)) != 0)
-      goto out;
-  struct column **pcols = arena_new_array(&a, struct column *, td->partition_key_count + 1);
-  for (uint32_t k = 0; k < td->partition_key_count; k++)
-    if ((rc = eval_expr(&td->partition_key[k], rows, &a, &pcols[k], err)) != 0)
-      goto out;
+  struct insert_rows rows_in = { .all = blk[0], .nblk = 1 };
+  struct column **pcols = arena_new_array(&a, struct column *, npk + 1);
+  if (count == 1) {
+    for (uint32_t k = 0; k < npk; k++)
+      pcols[k] = pk[k];
+  } else {
+    /* the keys concatenated; every column too when rows are collapsed */
+    struct block *keys = block_create(&a, d->nstore);
+    keys->rows = (uint32_t)total;
+    struct column **cols = arena_new_array(&a, struct column *, count);
+    for (uint32_t c = 0; c < d->nstore; c++) {
+      bool need = td->kind != TABLE_MERGE_TREE;
+      for (uint32_t k = 0; k < td->sort_key_count && !need; k++)
+        need = d->sort_col[k] == c;
+      if (!need)
+        continue;
+      for (uint32_t b = 0; b < count; b++)
+        cols[b] = blk[b]->columns[c];
+      keys->columns[c] = concat_columns(&a, cols, count, (uint32_t)total);
+    }
+    for (uint32_t k = 0; k < npk; k++)
+      pcols[k] = concat_columns(&a, pk + (size_t)k * count, count, (uint32_t)total);
+    rows_in = (struct insert_rows){ .all = keys, .blk = blk, .nblk = count };
+    rows_in.src = arena_new_array(&a, uint32_t, total);
+    rows_in.off = arena_new_array(&a, uint32_t, total);
+    uint32_t r = 0;
+    for (uint32_t b = 0; b < count; b++)
+      for (uint32_t i = 0; i < blk[b]->rows; i++, r++) {
+        rows_in.src[r] = b;
+        rows_in.off[r] = i;
+      }
+  }
 
   uint32_t maxp = opts && opts->max_partitions_per_insert_block ? opts->max_partitions_per_insert_block
                                                                  : e->opt.max_partitions_per_insert_block;
   struct group *groups;
-  uint32_t ng = split(&a, d, pcols, in->rows, maxp, &groups);
+  uint32_t ng = split(&a, d, pcols, (uint32_t)total, maxp, &groups);
   if (ng == UINT32_MAX) {
     rc = error_set(err, ERR_TOO_MANY_PARTS, "Too many partitions for single INSERT block (more than %u). The limit "
                    "is controlled by 'max_partitions_per_insert_block' setting. Large number of partitions is a "
@@ -743,7 +858,7 @@ int engine_insert_add(struct engine_insert *ins, const struct block *in, struct 
   }
   for (uint32_t i = 0; i < ng; i++) {
     struct written *w = &ins->w[ins->nw];
-    rc = write_group(t, d, &a, &ins->arena, all, pcols, &groups[i], w, err);
+    rc = write_group(t, d, &a, &ins->arena, &rows_in, pcols, &groups[i], w, err);
     if (rc) {
       if (w->path)
         unlink(w->path);
@@ -755,6 +870,17 @@ int engine_insert_add(struct engine_insert *ins, const struct block *in, struct 
 out:
   arena_destroy(&a);
   return rc;
+}
+
+int engine_insert_add(struct engine_insert *ins, const struct block *in, struct error *err)
+{
+  return insert_add(ins, &in, 1, err);
+}
+
+int insert_add_blocks(struct engine_insert *ins, const struct block *const *blocks, uint32_t count,
+                      struct error *err)
+{
+  return count ? insert_add(ins, blocks, count, err) : 0;
 }
 
 /* Publishes the staged parts; for a memtable flush (wal_position set) the

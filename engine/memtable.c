@@ -38,6 +38,7 @@ enum {
   FLUSH_MS_DEFAULT = 2000,
   FLUSH_POLL_MS = 100,
   FLUSH_RETRY_MS = 1000,
+  FLUSH_IDLE_MS = 1000,               /* idle this long after a flush: its memory goes back */
 };
 #define FLUSH_BYTES_DEFAULT (64ull << 20)
 #define FLUSH_ROWS_DEFAULT (1ull << 20)
@@ -527,28 +528,28 @@ static void flush_published(void *arg)
   mem_pop_locked(f->t, f->k);
 }
 
-/* The chunks' rows as one block in d's layout (one typed gather per column). */
-static struct block *chunks_concat(const struct def *d, struct mem_chunk **chunks, uint32_t k, struct arena *a)
+/* Each chunk's rows in d's layout (the chunk's own columns, defaults for
+ * columns added since), not copied: the flush gathers from them directly. */
+/* The chunks as blocks of the table's columns; a chunk buffered before an
+ * ADD COLUMN gets the column's DEFAULT computed, as scans of it do. */
+static int chunks_blocks(const struct def *d, struct mem_chunk **chunks, uint32_t k, struct arena *a,
+                         const struct block ***out, struct error *err)
 {
-  uint64_t total = 0;
-  struct column_run *runs = arena_new_array(a, struct column_run, k);
+  const struct block **blocks = arena_new_array(a, const struct block *, k);
   for (uint32_t i = 0; i < k; i++) {
-    runs[i] = (struct column_run){ i, 0, chunks[i]->rows->rows };
-    total += chunks[i]->rows->rows;
+    uint32_t rows = chunks[i]->rows->rows;
+    struct block *b = block_create(a, d->ncols);
+    b->rows = rows;
+    for (uint32_t c = 0; c < d->ncols; c++) {
+      int rc = mem_chunk_column_derived(d, chunks[i], c, 0, rows, a, &b->columns[c], err);
+      if (rc)
+        return rc;
+      b->names[c] = d->td.columns[c].name;
+    }
+    blocks[i] = b;
   }
-  const struct column **srcs = arena_new_array(a, const struct column *, k);
-  struct block *b = block_create(a, d->ncols);
-  b->rows = (uint32_t)total;
-  for (uint32_t c = 0; c < d->ncols; c++) {
-    const struct table_column *tc = &d->td.columns[c];
-    for (uint32_t i = 0; i < k; i++)
-      srcs[i] = mem_chunk_column(chunks[i], tc->name, tc->type, 0, chunks[i]->rows->rows, a);
-    struct column *col = column_create(a, tc->type, (uint32_t)total);
-    column_gather(col, srcs, k, runs, k);
-    b->columns[c] = col;
-    b->names[c] = tc->name;
-  }
-  return b;
+  *out = blocks;
+  return 0;
 }
 
 /* Oldest LSN any memtable still needs; segments below it can go. */
@@ -578,8 +579,8 @@ static int flush_table(struct engine_table *t, struct error *err)
     pthread_mutex_unlock(&t->lock);
     return 0;
   }
-  /* at most one flush's worth: the flush copies what it takes twice
-   * (concatenated, then sorted), so this bounds its memory too */
+  /* at most one flush's worth: the flush gathers what it takes, sorted,
+   * a slice at a time, so this bounds its memory too */
   uint32_t k = 0;
   uint64_t rows = 0, bytes = 0;
   while (k < t->mem.n && t->mem.chunks[k]->durable && rows + t->mem.chunks[k]->rows->rows <= FLUSH_MAX_ROWS &&
@@ -609,11 +610,13 @@ static int flush_table(struct engine_table *t, struct error *err)
     rc = error_set(err, ERR_LOGICAL_ERROR, "Table %s.%s is not attached to a definition", t->database, t->name);
     goto out;
   }
-  struct block *b = chunks_concat(d, chunks, k, &a);
+  const struct block **blocks;
+  if ((rc = chunks_blocks(d, chunks, k, &a, &blocks, err)) != 0)
+    goto out;
   struct engine_insert_options opts = { .max_partitions_per_insert_block = UINT32_MAX };
   if ((rc = engine_insert_begin(t, &opts, &ins, err)) != 0)
     goto out;
-  if ((rc = engine_insert_add(ins, b, err)) != 0) {
+  if ((rc = insert_add_blocks(ins, blocks, k, err)) != 0) {
     engine_insert_abort(ins);
     goto out;
   }
@@ -702,9 +705,17 @@ static struct engine_table *pick_flush(struct engine *e, bool all)
 static void *flush_main(void *arg)
 {
   struct engine *e = arg;
+  uint32_t idle_polls = 0;
+  bool worked = false;                /* flushed since it last gave memory back */
   while (!atomic_load(&e->flush_stopping)) {
     struct engine_table *t = pick_flush(e, false);
     if (!t) {
+      /* a flush allocates tens of MiB: once nothing was due for a while,
+       * hand them back rather than keep them in this thread's heap */
+      if (worked && ++idle_polls * FLUSH_POLL_MS >= FLUSH_IDLE_MS) {
+        mem_thread_idle();
+        worked = false;
+      }
       pthread_mutex_lock(&e->flush_lock);
       if (!atomic_load(&e->flush_stopping)) {
         struct timespec ts = clock_realtime_deadline((int64_t)FLUSH_POLL_MS * 1000000);
@@ -718,6 +729,8 @@ static void *flush_main(void *arg)
       log_error("table %s.%s: cannot write the memtable to parts (retrying; the rows stay in the write-ahead "
                 "log): %s", t->database, t->name, err.message);
     engine_table_unref(t);
+    idle_polls = 0;
+    worked = true;
   }
   return NULL;
 }

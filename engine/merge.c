@@ -832,6 +832,7 @@ static void *merge_main(void *arg)
   uint32_t cap = e->opt.max_parts_to_merge_at_once > 2 ? e->opt.max_parts_to_merge_at_once : 2;
   struct engine_part **parts = NULL;
   uint32_t parts_cap = 0;
+  bool merged = false;               /* merged since it last gave memory back */
   pthread_mutex_lock(&e->lock);
   while (!atomic_load(&e->stopping)) {
     struct engine_table *t = NULL;
@@ -859,12 +860,18 @@ static void *merge_main(void *arg)
       pthread_mutex_unlock(&c->lock);
     }
     if (!n) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_sec += 1;
-      pthread_cond_timedwait(&e->work, &e->lock, &ts);
+      struct timespec ts = clock_realtime_deadline(1000000000);
+      if (pthread_cond_timedwait(&e->work, &e->lock, &ts) == ETIMEDOUT && merged) {
+        /* a second without work after merging: return the merges' memory
+         * (see mem_thread_idle; a busy merger keeps it) */
+        merged = false;
+        pthread_mutex_unlock(&e->lock);
+        mem_thread_idle();
+        pthread_mutex_lock(&e->lock);
+      }
       continue;
     }
+    merged = true;
     pthread_mutex_unlock(&e->lock);
     struct error err;
     error_clear(&err);

@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
+#include "storage/storage.h"
 #include "tools/loadgen.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ struct server_options {
   long memtable_flush_ms;             /* 0 = engine default */
   long long memtable_max_bytes;       /* 0 = engine default */
   long merge_threads;                 /* 0 = engine default */
+  long long block_cache_bytes;        /* decoded-block cache; -1 = storage default */
   /* `otlp_api_key = KEY:TENANT` lines of the config file (repeatable) */
   struct otlp_api_key *api_keys;
   size_t api_key_count;
@@ -98,6 +100,8 @@ static const struct opt_def opt_defs[] = {
   OPT_L("merge-threads", merge_threads, 0, 64, "background merge threads (default 2)"),
   OPT_LL("memtable-max-bytes", memtable_max_bytes, 0, LLONG_MAX,
          "buffered rows of all tables; above it OTLP answers 429 / UNAVAILABLE (default 256 MiB)"),
+  OPT_LL("block-cache-bytes", block_cache_bytes, 0, LLONG_MAX,
+         "decoded part blocks kept for queries and merges (default 256 MiB; 0 = none)"),
 };
 enum { OPT_COUNT = sizeof opt_defs / sizeof opt_defs[0] };
 
@@ -111,6 +115,7 @@ static void options_defaults(struct server_options *o)
   snprintf(o->data_dir, sizeof o->data_dir, "./data");
   snprintf(o->log_level, sizeof o->log_level, "info");
   snprintf(o->wal_sync, sizeof o->wal_sync, "fsync");
+  o->block_cache_bytes = -1;
 }
 
 static const struct opt_def *find_opt(const char *key, size_t len)
@@ -361,6 +366,13 @@ static void route(void *arg, struct http_request *req, struct http_response *res
 
 static double gauge_mem_live(void *ctx) { (void)ctx; return (double)mem_live_bytes(); }
 static double gauge_mem_peak(void *ctx) { (void)ctx; return (double)mem_peak_bytes(); }
+static double gauge_block_cache(void *ctx)
+{
+  (void)ctx;
+  struct storage_block_cache_stats s;
+  storage_block_cache_get_stats(&s);
+  return (double)s.bytes;
+}
 static double gauge_ready(void *ctx)
 {
   struct server_ctx *s = ctx;
@@ -576,6 +588,8 @@ static int run_server(struct server_ctx *ctx)
   ctx->queries = metrics_counter(ctx->metrics, "spanhouse_queries_total", "", "SQL queries received over HTTP.");
   metrics_gauge_fn(ctx->metrics, "spanhouse_mem_live_bytes", "", "Heap bytes allocated now.", gauge_mem_live, NULL);
   metrics_gauge_fn(ctx->metrics, "spanhouse_mem_peak_bytes", "", "Heap high-water mark in bytes.", gauge_mem_peak, NULL);
+  metrics_gauge_fn(ctx->metrics, "spanhouse_block_cache_bytes", "", "Decoded part blocks in the block cache.",
+                   gauge_block_cache, NULL);
   metrics_gauge_fn(ctx->metrics, "spanhouse_ready", "", "1 when the server accepts work.", gauge_ready, ctx);
 
   enum evloop_backend backend = evloop_backend_select(EVLOOP_AUTO);
@@ -584,6 +598,8 @@ static int run_server(struct server_ctx *ctx)
 
   /* Tables: the engine owns the data directory; the SQL layer re-attaches
    * every table from its stored DDL before the first request. */
+  if (o->block_cache_bytes >= 0)
+    storage_block_cache_set_max_bytes((uint64_t)o->block_cache_bytes);
   struct engine *engine = NULL;
   struct engine_options eo = {
     .memtable_flush_bytes = (uint64_t)o->memtable_flush_bytes,
