@@ -5,6 +5,8 @@
 #include "base/alloc.h"
 #include "base/error.h"
 
+#include <inttypes.h>
+#include <lz4.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -370,4 +372,399 @@ int compressor_run(struct compressor *c, const void *in, size_t in_len, bool flu
     in_len -= UINT32_MAX / 2;
   }
   return run_deflate(c, p, in_len, finish ? Z_FINISH : flush ? Z_SYNC_FLUSH : Z_NO_FLUSH, out, err);
+}
+
+/* ---- CityHash128, version 1.0.2 ---------------------------------------------
+ * Written from the published algorithm. ClickHouse froze this version for its
+ * block checksums; CityHash 1.1 changed the short-input and tail mixing, so
+ * a current library gives other values. Inputs are read little-endian. */
+
+#define CITY_K0 0xc3a5c85c97cb3127ULL
+#define CITY_K1 0xb492b66fbe98f273ULL
+#define CITY_K2 0x9ae16a3b2f90404fULL
+#define CITY_K3 0xc949d7c7509e6557ULL
+
+static uint64_t city_load64(const uint8_t *p)
+{
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
+static uint64_t city_load32(const uint8_t *p)
+{
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+static uint64_t city_rot(uint64_t v, unsigned s) { return s == 0 ? v : (v >> s) | (v << (64 - s)); }
+static uint64_t city_shift_mix(uint64_t v) { return v ^ (v >> 47); }
+
+/* Murmur-style mix of a 128-bit value (low u, high v) into 64 bits. */
+static uint64_t city_mix16(uint64_t u, uint64_t v)
+{
+  const uint64_t mul = 0x9ddfea08eb382d69ULL;
+  uint64_t a = (u ^ v) * mul;
+  a ^= a >> 47;
+  uint64_t b = (v ^ a) * mul;
+  b ^= b >> 47;
+  return b * mul;
+}
+
+static uint64_t city_short(const uint8_t *s, size_t len)
+{
+  if (len > 8) {
+    uint64_t a = city_load64(s), b = city_load64(s + len - 8);
+    return city_mix16(a, city_rot(b + len, (unsigned)len)) ^ b;
+  }
+  if (len >= 4)
+    return city_mix16(len + (city_load32(s) << 3), city_load32(s + len - 4));
+  if (len > 0) {
+    uint32_t y = (uint32_t)s[0] + ((uint32_t)s[len >> 1] << 8);
+    uint32_t z = (uint32_t)len + ((uint32_t)s[len - 1] << 2);
+    return city_shift_mix((uint64_t)y * CITY_K2 ^ (uint64_t)z * CITY_K3) * CITY_K2;
+  }
+  return CITY_K2;
+}
+
+/* Hash of 32 bytes w,x,y,z with seeds a,b into (*o1, *o2). */
+static void city_weak32(const uint8_t *s, uint64_t a, uint64_t b, uint64_t *o1, uint64_t *o2)
+{
+  uint64_t w = city_load64(s), x = city_load64(s + 8), y = city_load64(s + 16), z = city_load64(s + 24);
+  a += w;
+  b = city_rot(b + a + z, 21);
+  uint64_t c = a;
+  a += x + y;
+  b += city_rot(a, 44);
+  *o1 = a + z;
+  *o2 = b + c;
+}
+
+/* Inputs under 128 bytes. */
+static void city_murmur(const uint8_t *s, size_t len, uint64_t a, uint64_t b, uint64_t out[2])
+{
+  uint64_t c, d;
+  if (len <= 16) {
+    a = city_shift_mix(a * CITY_K1) * CITY_K1;
+    c = b * CITY_K1 + city_short(s, len);
+    d = city_shift_mix(a + (len >= 8 ? city_load64(s) : c));
+  } else {
+    c = city_mix16(city_load64(s + len - 8) + CITY_K1, a);
+    d = city_mix16(b + len, c + city_load64(s + len - 16));
+    a += d;
+    for (size_t left = len; left > 16; left -= 16, s += 16) {
+      a ^= city_shift_mix(city_load64(s) * CITY_K1) * CITY_K1;
+      a *= CITY_K1;
+      b ^= a;
+      c ^= city_shift_mix(city_load64(s + 8) * CITY_K1) * CITY_K1;
+      c *= CITY_K1;
+      d ^= c;
+    }
+  }
+  a = city_mix16(a, c);
+  b = city_mix16(d, b);
+  out[0] = a ^ b;
+  out[1] = city_mix16(b, a);
+}
+
+static void city128_seeded(const uint8_t *s, size_t len, uint64_t x, uint64_t y, uint64_t out[2])
+{
+  if (len < 128) {
+    city_murmur(s, len, x, y, out);
+    return;
+  }
+  uint64_t z = len * CITY_K1, t;
+  uint64_t v1 = city_rot(y ^ CITY_K1, 49) * CITY_K1 + city_load64(s);
+  uint64_t v2 = city_rot(v1, 42) * CITY_K1 + city_load64(s + 8);
+  uint64_t w1 = city_rot(y + z, 35) * CITY_K1 + x;
+  uint64_t w2 = city_rot(x + city_load64(s + 88), 53) * CITY_K1;
+  do {
+    for (int half = 0; half < 2; half++) {      /* 64 bytes per step */
+      x = city_rot(x + y + v1 + city_load64(s + 16), 37) * CITY_K1;
+      y = city_rot(y + v2 + city_load64(s + 48), 42) * CITY_K1;
+      x ^= w2;
+      y ^= v1;
+      z = city_rot(z ^ w1, 33);
+      city_weak32(s, v2 * CITY_K1, x + w1, &v1, &v2);
+      city_weak32(s + 32, z + w2, y, &w1, &w2);
+      t = z, z = x, x = t;
+      s += 64;
+    }
+    len -= 128;
+  } while (len >= 128);
+  y += city_rot(w1, 37) * CITY_K0 + z;
+  x += city_rot(v1 + z, 49) * CITY_K0;
+  /* The last 0..127 bytes, in 32-byte pieces taken from the end (they may
+   * overlap bytes already hashed; the input is at least 128 bytes long). */
+  for (size_t done = 0; done < len;) {
+    done += 32;
+    y = city_rot(y - x, 42) * CITY_K0 + v2;
+    w1 += city_load64(s + len - done + 16);
+    x = city_rot(x, 49) * CITY_K0 + w1;
+    w1 += v1;
+    city_weak32(s + len - done, v1, v2, &v1, &v2);
+  }
+  x = city_mix16(x, v1);
+  y = city_mix16(y, w1);
+  out[0] = city_mix16(x + v2, w2) + y;
+  out[1] = city_mix16(x + w2, y + v2);
+}
+
+void cityhash128_v102(const void *data, size_t len, uint64_t out[2])
+{
+  const uint8_t *s = data;
+  if (len >= 16)
+    city128_seeded(s + 16, len - 16, city_load64(s) ^ CITY_K3, city_load64(s + 8), out);
+  else if (len >= 8)
+    city128_seeded(NULL, 0, city_load64(s) ^ (len * CITY_K0), city_load64(s + len - 8) ^ CITY_K1, out);
+  else
+    city128_seeded(s, len, CITY_K0, CITY_K1, out);
+}
+
+/* ---- ClickHouse block frames --------------------------------------------- */
+
+static void put_u32le(uint8_t *p, uint32_t v)
+{
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32le(const uint8_t *p)
+{
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u64le(uint8_t *p, uint64_t v)
+{
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+bool chframe_method_parse(const char *name, enum chframe_method *out)
+{
+  struct slice n = slice_of(name);
+  if (name_is(n, "lz4") || name_is(n, "lz4hc"))
+    *out = CHFRAME_LZ4;
+  else if (name_is(n, "zstd"))
+    *out = CHFRAME_ZSTD;
+  else if (name_is(n, "none"))
+    *out = CHFRAME_NONE;
+  else
+    return false;
+  return true;
+}
+
+int chframe_encode(enum chframe_method method, int level, const void *in, size_t len, struct buf *out,
+                   struct error *err)
+{
+  if (len > CHFRAME_BYTES_MAX)
+    return error_set(err, ERR_LOGICAL_ERROR, "block of %zu bytes is too large for one frame", len);
+  size_t bound = method == CHFRAME_LZ4 ? (size_t)LZ4_compressBound((int)len)
+                 : method == CHFRAME_ZSTD ? ZSTD_compressBound(len) : len;
+  size_t start = out->len, head = CHFRAME_CHECKSUM_BYTES + CHFRAME_HEADER_BYTES;
+  buf_reserve(out, head + bound);
+  uint8_t *f = (uint8_t *)out->data + start;
+  size_t payload;
+  if (method == CHFRAME_LZ4) {
+    int n = LZ4_compress_default(in, (char *)f + head, (int)len, (int)bound);
+    if (n <= 0)
+      return error_set(err, ERR_LOGICAL_ERROR, "LZ4 compression failed");
+    payload = (size_t)n;
+  } else if (method == CHFRAME_ZSTD) {
+    size_t n = ZSTD_compress(f + head, bound, in, len, level > 0 ? level : 1);
+    if (ZSTD_isError(n))
+      return error_set(err, ERR_LOGICAL_ERROR, "zstd compress failed: %s", ZSTD_getErrorName(n));
+    payload = n;
+  } else {
+    if (len)
+      memcpy(f + head, in, len);
+    payload = len;
+  }
+  if (payload + CHFRAME_HEADER_BYTES > CHFRAME_BYTES_MAX)
+    return error_set(err, ERR_LOGICAL_ERROR, "compressed block too large for one frame");
+  f[16] = (uint8_t)method;
+  put_u32le(f + 17, (uint32_t)(payload + CHFRAME_HEADER_BYTES));
+  put_u32le(f + 21, (uint32_t)len);
+  uint64_t h[2];
+  cityhash128_v102(f + CHFRAME_CHECKSUM_BYTES, CHFRAME_HEADER_BYTES + payload, h);
+  put_u64le(f, h[0]);
+  put_u64le(f + 8, h[1]);
+  out->len = start + head + payload;
+  return 0;
+}
+
+/* Decoder states: collecting the 25-byte head, then the rest of the frame
+ * (`need` bytes in total), then handing out `plain`; then the next head. */
+struct chframe_decoder {
+  bool verify;
+  bool failed;                     /* an error was returned; refuse more input */
+  uint32_t frame_bytes_max;
+  struct buf frame;                /* bytes of the current frame so far */
+  size_t need;                     /* frame.len when complete: 25, then 16 + compressed size */
+  struct buf plain;                /* decoded payload of the last frame */
+  size_t plain_pos;                /* bytes of plain already handed out */
+  uint64_t frame_offset;           /* stream offset of the current frame */
+};
+
+int chframe_decoder_create(struct chframe_decoder **out, bool verify, uint32_t frame_bytes_max,
+                           struct error *err)
+{
+  (void)err;
+  struct chframe_decoder *d = mem_calloc(1, sizeof *d);
+  d->verify = verify;
+  d->frame_bytes_max = frame_bytes_max && frame_bytes_max < CHFRAME_BYTES_MAX ? frame_bytes_max
+                                                                             : CHFRAME_BYTES_MAX;
+  d->need = CHFRAME_CHECKSUM_BYTES + CHFRAME_HEADER_BYTES;
+  buf_init(&d->frame);
+  buf_init(&d->plain);
+  *out = d;
+  return 0;
+}
+
+void chframe_decoder_destroy(struct chframe_decoder *d)
+{
+  if (!d)
+    return;
+  buf_free(&d->frame);
+  buf_free(&d->plain);
+  mem_free(d);
+}
+
+static int frame_fail(struct chframe_decoder *d, int code)
+{
+  d->failed = true;
+  return code;
+}
+
+/* Checks the head once its 25 bytes are in; sets need. */
+static int frame_head(struct chframe_decoder *d, struct error *err)
+{
+  const uint8_t *f = (const uint8_t *)d->frame.data;
+  uint32_t csize = get_u32le(f + 17), usize = get_u32le(f + 21);
+  if (csize > d->frame_bytes_max || usize > d->frame_bytes_max)
+    return frame_fail(d, error_set(err, ERR_TOO_LARGE_SIZE_COMPRESSED,
+                                   "Too large size_compressed: %" PRIu32 " or size_decompressed: %" PRIu32
+                                   " (limit %" PRIu32 ") in the frame at byte %" PRIu64 ". Most likely corrupted data",
+                                   csize, usize, d->frame_bytes_max, d->frame_offset));
+  if (csize < CHFRAME_HEADER_BYTES)
+    return frame_fail(d, error_set(err, ERR_CANNOT_DECOMPRESS,
+                                   "Too small size_compressed: %" PRIu32 " (less than the 9-byte header) in the "
+                                   "frame at byte %" PRIu64 ". Most likely corrupted data", csize, d->frame_offset));
+  d->need = CHFRAME_CHECKSUM_BYTES + (size_t)csize;
+  return 0;
+}
+
+/* Verifies and decodes the complete frame into plain. */
+static int frame_decode(struct chframe_decoder *d, struct error *err)
+{
+  const uint8_t *f = (const uint8_t *)d->frame.data;
+  size_t csize = d->need - CHFRAME_CHECKSUM_BYTES, payload = csize - CHFRAME_HEADER_BYTES;
+  uint32_t usize = get_u32le(f + 21);
+  const uint8_t *in = f + CHFRAME_CHECKSUM_BYTES + CHFRAME_HEADER_BYTES;
+  if (d->verify) {
+    uint64_t h[2];
+    cityhash128_v102(f + CHFRAME_CHECKSUM_BYTES, csize, h);
+    uint64_t got0 = city_load64(f), got1 = city_load64(f + 8);
+    if (h[0] != got0 || h[1] != got1)
+      return frame_fail(d, error_set(err, ERR_CHECKSUM_DOESNT_MATCH,
+                                     "Checksum doesn't match: corrupted data. Reference: %016" PRIx64 "%016" PRIx64
+                                     ". Actual: %016" PRIx64 "%016" PRIx64 ". Size of compressed block: %zu "
+                                     "(frame at byte %" PRIu64 " of the stream)",
+                                     got0, got1, h[0], h[1], csize, d->frame_offset));
+  }
+  buf_reset(&d->plain);
+  d->plain_pos = 0;
+  buf_reserve(&d->plain, usize);
+  switch (f[16]) {
+  case CHFRAME_NONE:
+    if (payload != usize)
+      goto corrupt;
+    if (usize)
+      memcpy(d->plain.data, in, usize);
+    break;
+  case CHFRAME_LZ4:
+    if (payload > (size_t)INT32_MAX ||
+        LZ4_decompress_safe((const char *)in, d->plain.data, (int)payload, (int)usize) != (int)usize)
+      goto corrupt;
+    break;
+  case CHFRAME_ZSTD: {
+    size_t n = ZSTD_decompress(d->plain.data, usize, in, payload);
+    if (ZSTD_isError(n) || n != usize)
+      goto corrupt;
+    break;
+  }
+  default:
+    return frame_fail(d, error_set(err, ERR_UNKNOWN_COMPRESSION_METHOD, "Unknown compression method: %u", f[16]));
+  }
+  d->plain.len = usize;
+  d->frame_offset += d->frame.len;
+  buf_reset(&d->frame);
+  d->need = CHFRAME_CHECKSUM_BYTES + CHFRAME_HEADER_BYTES;
+  return 0;
+corrupt:
+  return frame_fail(d, error_set(err, ERR_CANNOT_DECOMPRESS,
+                                 "Cannot decompress the frame at byte %" PRIu64 " (method 0x%02x, %zu -> %" PRIu32
+                                 " bytes): corrupted data", d->frame_offset, f[16], payload, usize));
+}
+
+int chframe_decoder_run(struct chframe_decoder *d, const void *in, size_t in_len, size_t *in_used,
+                        void *out, size_t out_cap, size_t *out_len, struct error *err)
+{
+  const uint8_t *src = in;
+  size_t used = 0, produced = 0;
+  *in_used = 0;
+  *out_len = 0;
+  if (d->failed)
+    return error_set(err, ERR_LOGICAL_ERROR, "frame decoder used after an error");
+  for (;;) {
+    if (d->plain_pos < d->plain.len) {
+      size_t n = d->plain.len - d->plain_pos;
+      if (n > out_cap - produced)
+        n = out_cap - produced;
+      if (n)
+        memcpy((char *)out + produced, d->plain.data + d->plain_pos, n);
+      produced += n;
+      d->plain_pos += n;
+      if (d->plain_pos < d->plain.len)
+        break;                                   /* out is full */
+    }
+    if (used == in_len)
+      break;
+    size_t n = d->need - d->frame.len;
+    if (n > in_len - used)
+      n = in_len - used;
+    buf_append(&d->frame, (const char *)src + used, n);
+    used += n;
+    if (d->frame.len < d->need)
+      break;                                     /* input exhausted */
+    int rc = d->need == CHFRAME_CHECKSUM_BYTES + CHFRAME_HEADER_BYTES ? frame_head(d, err) : 0;
+    if (rc == 0 && d->frame.len == d->need)
+      rc = frame_decode(d, err);
+    if (rc) {
+      *in_used = used;
+      *out_len = produced;
+      return rc;
+    }
+  }
+  *in_used = used;
+  *out_len = produced;
+  return 0;
+}
+
+int chframe_decoder_finish(const struct chframe_decoder *d, struct error *err)
+{
+  if (d->frame.len == 0 && d->plain_pos == d->plain.len)
+    return 0;
+  if (d->frame.len == 0)
+    return error_set(err, ERR_LOGICAL_ERROR, "decoded bytes left unread at the end of the frames");
+  return error_set(err, ERR_CANNOT_READ_ALL_DATA,
+                   "Cannot read all data. Bytes read: %zu. Bytes expected: %zu (truncated frame at byte %" PRIu64
+                   " of the stream)", d->frame.len, d->need, d->frame_offset);
 }

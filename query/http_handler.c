@@ -3,6 +3,9 @@
  * results and early errors get a proper status, exact Content-Length and a
  * final X-ClickHouse-Summary; larger results stream as chunks and an error
  * after that point is appended in ClickHouse's __exception__ framing.
+ * compress=1 wraps the response body in ClickHouse's checksummed block
+ * frames (one per ~1 MiB of output) and decompress=1 unwraps the request
+ * body frame by frame as it streams (base/compress.h).
  *
  *   parse URL/headers → authenticate → read query text → parse → settings
  *   → substitute {params} → prepare → format blocks → finish | fail */
@@ -17,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/compress.h"
 #include "base/log.h"
 #include "query/exec_int.h"
 #include "query/format.h"
@@ -26,6 +30,7 @@
 enum {
   RESPONSE_BUFFER_BYTES_DEFAULT = 1024 * 1024,   /* ClickHouse's buffer_size default */
   BODY_READ_CHUNK_BYTES = 64 * 1024,
+  FRAME_PLAIN_BYTES = 1024 * 1024,               /* compress=1: ClickHouse's DBMS_DEFAULT_BUFFER_SIZE */
 };
 
 /* One HTTP query in flight; lives on the handler thread's stack, its memory
@@ -52,6 +57,20 @@ struct http_query {
   struct buf out;                /* response bytes held back until streaming starts */
   bool streaming;                /* headers sent; bytes now go straight to resp */
   char exception_tag[17];
+
+  /* compress=1: response bytes wait in `plain` and leave as frames */
+  bool compress;
+  bool frames_on;                /* authenticated: errors, too, go out framed */
+  enum chframe_method frame_method;   /* network_compression_method, LZ4 by default */
+  int frame_level;               /* network_zstd_compression_level */
+  struct buf plain;
+  struct buf frame;              /* scratch for one encoded frame */
+  /* decompress=1: the body is frames, decoded as it is read */
+  bool decompress;
+  struct chframe_decoder *body_frames;
+  char *raw;                     /* BODY_READ_CHUNK_BYTES of undecoded body */
+  size_t raw_pos, raw_len;
+  bool raw_eof;
 };
 
 void query_service_init(struct query_service *svc, struct metrics *metrics)
@@ -219,15 +238,47 @@ static void start_streaming(struct http_query *q)
   buf_reset(&q->out);
 }
 
-static int sink_write(void *ctx, const char *data, size_t len)
+/* Bytes on the wire (framed already when compress=1). */
+static int output_write(struct http_query *q, const char *data, size_t len)
 {
-  struct http_query *q = ctx;
-  q->ctx.stats.result_bytes += len;
   if (q->streaming)
     return http_response_write(q->resp, data, len);
   buf_append(&q->out, data, len);
   if (!q->wait_end_of_query && q->out.len >= q->buffer_bytes)
     start_streaming(q);
+  return 0;
+}
+
+/* compress=1: turns the pending plain bytes into one frame and writes it. */
+static int flush_frame(struct http_query *q)
+{
+  if (q->plain.len == 0)
+    return 0;
+  buf_reset(&q->frame);
+  int rc = chframe_encode(q->frame_method, q->frame_level, q->plain.data, q->plain.len, &q->frame, &q->err);
+  buf_reset(&q->plain);
+  if (rc)
+    return rc;
+  return output_write(q, q->frame.data, q->frame.len);
+}
+
+static int sink_write(void *ctx, const char *data, size_t len)
+{
+  struct http_query *q = ctx;
+  q->ctx.stats.result_bytes += len;
+  if (!q->compress)
+    return output_write(q, data, len);
+  while (len) {
+    size_t n = FRAME_PLAIN_BYTES - q->plain.len < len ? FRAME_PLAIN_BYTES - q->plain.len : len;
+    buf_append(&q->plain, data, n);
+    data += n;
+    len -= n;
+    if (q->plain.len == FRAME_PLAIN_BYTES) {
+      int rc = flush_frame(q);
+      if (rc)
+        return rc;
+    }
+  }
   return 0;
 }
 
@@ -249,15 +300,41 @@ static void respond_error(struct http_query *q)
   struct buf text;
   buf_init(&text);
   format_exception(q, &text);
+  if (q->frames_on) {
+    /* compress=1 (ClickHouse's HTTPHandler): the exception goes into the
+     * compressed stream too. Output not yet sent is dropped; after the head
+     * it follows the frames already out, in the __exception__ framing. */
+    struct buf plain;
+    buf_init(&plain);
+    if (q->streaming) {
+      buf_printf(&plain, "\r\n__exception__\r\n%s\n%.*s%zu %s\r\n__exception__\r\n", q->exception_tag,
+                 (int)text.len, text.data, text.len, q->exception_tag);
+      flush_frame(q);                            /* output formatted before the error */
+    } else {
+      buf_append(&plain, text.data, text.len);
+      buf_reset(&q->out);
+    }
+    buf_reset(&q->plain);
+    buf_reset(&q->frame);
+    if (chframe_encode(q->frame_method, q->frame_level, plain.data, plain.len, &q->frame, &q->err) == 0) {
+      buf_reset(&text);
+      buf_append(&text, q->frame.data, q->frame.len);
+    }
+    buf_free(&plain);
+  }
   if (q->streaming) {
     /* Headers are gone: append the exception in the framing clients look
      * for (clickhouse-js utils/stream.ts), after a line break. */
-    struct buf framed;
-    buf_init(&framed);
-    buf_printf(&framed, "\r\n__exception__\r\n%s\n%.*s%zu %s\r\n__exception__\r\n", q->exception_tag,
-               (int)text.len, text.data, text.len, q->exception_tag);
-    http_response_write(q->resp, framed.data, framed.len);
-    buf_free(&framed);
+    if (q->frames_on) {
+      http_response_write(q->resp, text.data, text.len);
+    } else {
+      struct buf framed;
+      buf_init(&framed);
+      buf_printf(&framed, "\r\n__exception__\r\n%s\n%.*s%zu %s\r\n__exception__\r\n", q->exception_tag,
+                 (int)text.len, text.data, text.len, q->exception_tag);
+      http_response_write(q->resp, framed.data, framed.len);
+      buf_free(&framed);
+    }
   } else {
     char code[16];
     snprintf(code, sizeof code, "%d", q->err.code);
@@ -280,7 +357,8 @@ static bool is_reserved_param(const char *name)
   static const char *const reserved[] = {
     "query", "database", "default_format", "query_id", "user", "password", "quota_key", "session_id",
     "session_timeout", "session_check", "buffer_size", "wait_end_of_query", "role", "stacktrace",
-    "compress", "decompress", "client_protocol_version", "http_headers_progress_interval_ms",
+    "compress", "decompress", "client_protocol_version", "network_compression_method",
+    "network_zstd_compression_level", "http_headers_progress_interval_ms",
   };
   for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
     if (strcmp(name, reserved[i]) == 0)
@@ -316,10 +394,19 @@ static int read_url_params(struct http_query *q)
         return error_set(&q->err, ERR_CANNOT_PARSE_NUMBER, "Cannot parse buffer_size '%s' as a number", v);
     } else if (strcmp(n, "wait_end_of_query") == 0) {
       q->wait_end_of_query = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
-    } else if ((strcmp(n, "compress") == 0 || strcmp(n, "decompress") == 0) && strcmp(v, "0") != 0) {
-      return error_set(&q->err, ERR_SUPPORT_IS_DISABLED,
-                       "ClickHouse-native HTTP compression (%s=1) is not supported; use Content-Encoding / "
-                       "Accept-Encoding with enable_http_compression=1", n);
+    } else if (strcmp(n, "compress") == 0) {
+      q->compress = strcmp(v, "0") != 0 && strcmp(v, "false") != 0 && *v;
+    } else if (strcmp(n, "decompress") == 0) {
+      q->decompress = strcmp(v, "0") != 0 && strcmp(v, "false") != 0 && *v;
+    } else if (strcmp(n, "network_compression_method") == 0) {
+      if (!chframe_method_parse(v, &q->frame_method))
+        return error_set(&q->err, ERR_UNKNOWN_COMPRESSION_METHOD,
+                         "Unknown compression method: '%s' (network_compression_method: LZ4, LZ4HC, ZSTD, NONE)", v);
+    } else if (strcmp(n, "network_zstd_compression_level") == 0) {
+      uint64_t level;
+      if (!slice_to_u64(value, &level) || level < 1 || level > 22)
+        return error_set(&q->err, ERR_BAD_ARGUMENTS, "network_zstd_compression_level must be 1..22, not '%s'", v);
+      q->frame_level = (int)level;
     } else if (strncmp(n, "param_", 6) == 0) {
       if (q->param_count == param_cap) {
         uint32_t cap = param_cap ? param_cap * 2 : 8;
@@ -370,16 +457,58 @@ static int authenticate(struct http_query *q)
                    "%s: Authentication failed: password is incorrect, or there is no user with such name", q->user);
 }
 
+/* Reads body bytes into dst: 0 at the end, -1 with err set. With
+ * decompress=1 the raw body is decoded frame by frame (one frame held at a
+ * time), every checksum verified unless
+ * http_native_compression_disable_checksumming_on_decompress. */
+static long body_read(struct http_query *q, char *dst, size_t cap, struct error *err)
+{
+  if (!q->decompress) {
+    ssize_t n = http_body_read(q->req, dst, cap);
+    if (n < 0)
+      return error_set(err, ERR_CANNOT_READ_ALL_DATA, "Cannot read the request body: %s",
+                       http_request_body_error(q->req)), -1;
+    return (long)n;
+  }
+  if (cap == 0)
+    return 0;
+  if (!q->body_frames) {
+    bool verify = !settings_get_bool(q->settings, "http_native_compression_disable_checksumming_on_decompress");
+    if (chframe_decoder_create(&q->body_frames, verify, 0, err))
+      return -1;
+    q->raw = arena_alloc(&q->arena, BODY_READ_CHUNK_BYTES);
+  }
+  for (;;) {
+    size_t used, produced;
+    if (chframe_decoder_run(q->body_frames, q->raw + q->raw_pos, q->raw_len - q->raw_pos, &used, dst, cap,
+                            &produced, err))
+      return -1;
+    q->raw_pos += used;
+    if (produced)
+      return (long)produced;
+    if (q->raw_pos < q->raw_len)
+      continue;
+    if (q->raw_eof)
+      return chframe_decoder_finish(q->body_frames, err) ? -1 : 0;
+    ssize_t n = http_body_read(q->req, q->raw, BODY_READ_CHUNK_BYTES);
+    if (n < 0)
+      return error_set(err, ERR_CANNOT_READ_ALL_DATA, "Cannot read the request body: %s",
+                       http_request_body_error(q->req)), -1;
+    q->raw_pos = 0;
+    q->raw_len = (size_t)n;
+    q->raw_eof = n == 0;
+  }
+}
+
 /* Reads up to `max` bytes of the body into out (fewer at its end). */
 static int read_body_prefix(struct http_query *q, struct buf *out, size_t max)
 {
   while (out->len < max) {
     size_t want = max - out->len < BODY_READ_CHUNK_BYTES ? max - out->len : BODY_READ_CHUNK_BYTES;
     buf_reserve(out, want);
-    ssize_t n = http_body_read(q->req, out->data + out->len, want);
+    long n = body_read(q, out->data + out->len, want, &q->err);
     if (n < 0)
-      return error_set(&q->err, ERR_CANNOT_READ_ALL_DATA, "Cannot read the request body: %s",
-                       http_request_body_error(q->req));
+      return q->err.code;
     if (n == 0)
       return 0;
     out->len += (size_t)n;
@@ -419,12 +548,7 @@ static int read_query_text(struct http_query *q, struct buf *text, bool *truncat
 /* INSERT data past the statement: the rest of the body. */
 static long insert_body_read(void *ctx, char *buf, size_t cap, struct error *err)
 {
-  struct http_query *q = ctx;
-  ssize_t n = http_body_read(q->req, buf, cap);
-  if (n < 0)
-    return error_set(err, ERR_CANNOT_READ_ALL_DATA, "Cannot read the request body: %s",
-                     http_request_body_error(q->req)), -1;
-  return (long)n;
+  return body_read(ctx, buf, cap, err);
 }
 
 static bool statement_is_read_only(const struct sql_statement *s)
@@ -547,6 +671,7 @@ static int handle(struct http_query *q)
   int rc;
   if ((rc = read_url_params(q)) || (rc = read_headers(q)) || (rc = authenticate(q)))
     return rc;
+  q->frames_on = q->compress;
   q->ctx.user = q->user;
   if (!q->ctx.query_id || !*q->ctx.query_id)
     q->ctx.query_id = new_query_id(&q->arena);
@@ -617,6 +742,9 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
   struct http_query q = { .svc = ctx, .req = req, .resp = resp };
   arena_init(&q.arena, 64 * 1024);
   buf_init(&q.out);
+  buf_init(&q.plain);
+  buf_init(&q.frame);
+  q.frame_method = CHFRAME_LZ4;
   error_clear(&q.err);
   q.settings = settings_create(&q.arena);
   q.buffer_bytes = RESPONSE_BUFFER_BYTES_DEFAULT;
@@ -629,6 +757,8 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
   random_hex(q.exception_tag, 16);
 
   int rc = handle(&q);
+  if (rc == 0 && q.compress)
+    rc = flush_frame(&q);
   if (rc) {
     respond_error(&q);
   } else if (q.streaming) {
@@ -647,6 +777,9 @@ void query_http_handle(void *ctx, struct http_request *req, struct http_response
     http_response_end(resp);
   }
   count_query(q.svc, &q.ctx.stats, rc == 0);
+  chframe_decoder_destroy(q.body_frames);
+  buf_free(&q.plain);
+  buf_free(&q.frame);
   buf_free(&q.out);
   arena_destroy(&q.arena);
 }

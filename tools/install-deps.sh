@@ -9,7 +9,7 @@ packages=(
   liburing-dev libzstd-dev liblz4-dev libxxhash-dev
   libprotobuf-c-dev protobuf-c-compiler libmimalloc-dev libsqlite3-dev
   libnghttp2-dev libcurl4-openssl-dev zlib1g-dev
-  curl ca-certificates tzdata
+  curl ca-certificates tzdata zstd
 )
 
 missing=()
