@@ -23,6 +23,7 @@ code=$(head -c 3000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --data-bi
 [ "$code" = 413 ] || fail "max-body-bytes not applied ($code)"
 stop_server
 # the config file's data dir is used when no flag overrides it
+: >"$log"      # the stopped server's log says "ready" too
 "$SPANHOUSE_BIN" server --config "$dir/spanhouse.conf" --http-port 0 --otlp-http-port 0 --otlp-grpc-port 0 2>"$log" &
 pid=$!
 for _ in $(seq 50); do grep -q ready "$log" && break; sleep 0.05; done

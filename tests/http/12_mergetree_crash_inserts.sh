@@ -28,6 +28,7 @@ echo "acknowledged inserts before SIGKILL: $n_acked" >&2
 [ "$n_acked" -gt 0 ] || fail "no insert was acknowledged before the kill"
 # restart on the same data dir
 dir=$SERVER_DIR
+: >"$log"      # else the loop below may read the killed server's port before the new one truncates the log
 "$SPANHOUSE_BIN" server --http-port 0 --otlp-http-port 0 --otlp-grpc-port 0 --data-dir "$dir/data" --threads 2 2>"$log" &
 SERVER_PID=$!
 for _ in $(seq 100); do
