@@ -437,6 +437,8 @@ int plan_select_totals(struct query_context *ctx, const struct ast *query, const
 int analyze_expr_over_columns(struct query_context *ctx, uint32_t count, const char **names,
                               const struct datatype **types, const struct ast *n, struct expr **out,
                               struct error *err);
+/* A name as SQL: as is when it is a plain identifier, else `backquoted`. */
+void sql_append_name(struct buf *b, const char *name);
 /* MergeTree statements (mergetree.c): DDL, OPTIMIZE, SHOW CREATE, INSERT … SELECT.
  * *out gets the result operator (no columns for DDL). */
 int mergetree_statement(struct query_context *ctx, const struct sql_statement *stmt, struct op **out,

@@ -84,30 +84,11 @@ int matview_from_ddl(struct arena *a, const char *db, const char *name, const ch
   return 0;
 }
 
-/* `name`, backquoted unless it is a plain identifier (`.inner.v` is not). */
-static void append_identifier(struct buf *b, const char *name)
-{
-  bool plain = *name && !(*name >= '0' && *name <= '9');
-  for (const char *p = name; *p && plain; p++)
-    plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_';
-  if (plain) {
-    buf_append_cstr(b, name);
-    return;
-  }
-  buf_append_char(b, '`');
-  for (const char *p = name; *p; p++) {
-    if (*p == '`' || *p == '\\')
-      buf_append_char(b, '\\');
-    buf_append_char(b, *p);
-  }
-  buf_append_char(b, '`');
-}
-
 static void append_qualified_name(struct buf *b, const char *db, const char *name)
 {
-  append_identifier(b, db);
+  sql_append_name(b, db);
   buf_append_char(b, '.');
-  append_identifier(b, name);
+  sql_append_name(b, name);
 }
 
 int matviews_load(struct matviews *v, struct catalog *cat, struct error *err)
@@ -399,7 +380,7 @@ static int inner_table_create(struct query_context *ctx, const struct sql_statem
   buf_append_cstr(&b, " (");
   for (uint32_t i = 0; i < header->column_count; i++) {
     buf_append_cstr(&b, i ? ", " : "");
-    append_identifier(&b, header->names[i]);
+    sql_append_name(&b, header->names[i]);
     buf_append_char(&b, ' ');
     datatype_format(header->types[i], &b);
   }

@@ -626,7 +626,7 @@ static void append_ident(struct buf *b, const char *name)
   buf_append_char(b, '`');
 }
 
-static void append_name(struct buf *b, const char *name)
+void sql_append_name(struct buf *b, const char *name)
 {
   bool plain = (name[0] < '0' || name[0] > '9') && name[0];
   for (const char *p = name; *p; p++)
@@ -686,9 +686,9 @@ static const char *ddl_normalize(struct arena *a, const struct sql_statement *st
   struct buf b;
   buf_init(&b);
   buf_append_cstr(&b, "CREATE TABLE ");
-  append_name(&b, db);
+  sql_append_name(&b, db);
   buf_append_char(&b, '.');
-  append_name(&b, name);
+  sql_append_name(&b, name);
   buf_append_cstr(&b, "\n(\n");
   uint32_t items = st->columns.count + st->indexes.count;
   uint32_t item = 0;
@@ -750,7 +750,7 @@ static const char *ddl_normalize(struct arena *a, const struct sql_statement *st
     src = st->indexes.items[i] == alt ? alt_src : src0;
     src_len = st->indexes.items[i] == alt ? alt_len : src_len0;
     buf_append_cstr(&b, "    INDEX ");
-    append_name(&b, id->name);
+    sql_append_name(&b, id->name);
     buf_append_char(&b, ' ');
     append_node(&b, src, src_len, id->expr);
     buf_append_cstr(&b, " TYPE ");
@@ -2107,6 +2107,36 @@ struct mt_view_insert {
 static int mt_insert_block(struct mt_insert *ins, struct block *in, uint8_t **omitted, struct arena *a,
                            struct error *err);
 
+/* Every block of op → the INSERT's columns (column from[i] of op, or i when
+ * from is NULL, cast to the column's type) → mt_insert_block. */
+static int mt_insert_from_op(struct mt_insert *ins, struct op *op, const int32_t *from, struct error *err)
+{
+  struct arena a;
+  arena_init(&a, 0);
+  int rc;
+  for (;;) {
+    struct block *b;
+    if ((rc = op_next(op, &b, err)) || !b)
+      break;
+    arena_reset(&a);
+    struct block *cb = block_create(&a, ins->in_count);
+    cb->rows = b->rows;
+    struct eval ev = { .ctx = ins->ctx, .arena = &a, .input = b, .rows = b->rows };
+    for (uint32_t i = 0; i < ins->in_count && rc == 0; i++) {
+      struct column *c = b->columns[from ? (uint32_t)from[i] : i];
+      if (!datatype_equal(c->type, ins->in_types[i]))
+        rc = cast_column(&ev, c, b->rows, ins->in_types[i], CAST_THROW, &c, err);
+      cb->columns[i] = c;
+    }
+    if (rc == 0)
+      rc = mt_insert_block(ins, cb, NULL, &a, err);
+    if (rc)
+      break;
+  }
+  arena_destroy(&a);
+  return rc;
+}
+
 /* The view's result blocks → its target's columns (matched by name, cast
  * to the target's types) → the target's insert. */
 static int mt_view_fire(struct mt_view_insert *vi, const struct block *rows, struct error *err)
@@ -2124,28 +2154,7 @@ static int mt_view_fire(struct mt_view_insert *vi, const struct block *rows, str
       if (strcmp(op->names[j], into->in_names[i]) == 0)
         from[i] = (int32_t)j;
   }
-  struct arena a;
-  arena_init(&a, 0);
-  for (;;) {
-    struct block *b;
-    if ((rc = op_next(op, &b, err)) || !b)
-      break;
-    arena_reset(&a);
-    struct block *cb = block_create(&a, into->in_count);
-    cb->rows = b->rows;
-    struct eval ev = { .ctx = ctx, .arena = &a, .input = b, .rows = b->rows };
-    for (uint32_t i = 0; i < into->in_count && rc == 0; i++) {
-      struct column *c = b->columns[from[i]];
-      if (!datatype_equal(c->type, into->in_types[i]))
-        rc = cast_column(&ev, c, b->rows, into->in_types[i], CAST_THROW, &c, err);
-      cb->columns[i] = c;
-    }
-    if (rc == 0)
-      rc = mt_insert_block(into, cb, NULL, &a, err);
-    if (rc)
-      break;
-  }
-  arena_destroy(&a);
+  rc = mt_insert_from_op(into, op, from, err);
   if (rc)
     error_prefix(err, "While pushing to view %s.%s: ", vi->view.database, vi->view.name);
   return rc;
@@ -2525,28 +2534,7 @@ int mergetree_insert(struct query_context *ctx, const struct sql_statement *st, 
                      "Number of columns doesn't match (source: %u and result: %u)", op->column_count, k);
       goto out;
     }
-    struct arena a;
-    arena_init(&a, 0);
-    for (;;) {
-      struct block *b;
-      if ((rc = op_next(op, &b, err)) || !b)
-        break;
-      arena_reset(&a);
-      struct block *cb = block_create(&a, k);
-      cb->rows = b->rows;
-      struct eval ev = { .ctx = ctx, .arena = &a, .input = b, .rows = b->rows };
-      for (uint32_t i = 0; i < k && rc == 0; i++) {
-        struct column *c = b->columns[i];
-        if (!datatype_equal(c->type, types[i]))
-          rc = cast_column(&ev, c, b->rows, types[i], CAST_THROW, &c, err);
-        cb->columns[i] = c;
-      }
-      if (rc == 0)
-        rc = mt_insert_block(&ins, cb, NULL, &a, err);
-      if (rc)
-        break;
-    }
-    arena_destroy(&a);
+    rc = mt_insert_from_op(&ins, op, NULL, err);
     if (rc == 0)
       rc = mt_insert_finish(&ins, err);
     goto out;

@@ -14,22 +14,12 @@ log=$(mktemp)
 keep=$(mktemp -d)
 trap 'stop_server; rm -rf "$log" "$keep"' EXIT
 
-ports() {
-  for _ in $(seq 100); do
-    HTTP_OTLP=$(sed -n 's/.*OTLP\/HTTP on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-    GRPC_OTLP=$(sed -n 's/.*OTLP\/gRPC on [^ ]*:\([0-9]*\)$/\1/p' "$log")
-    [ -n "$HTTP_OTLP" ] && [ -n "$GRPC_OTLP" ] && grep -q ' ready' "$log" && return 0
-    sleep 0.05
-  done
-  cat "$log" >&2
-  fail "OTLP ports not logged"
-}
 q() { curl -sS -f "http://127.0.0.1:$SERVER_PORT/" --data-binary "$1" || fail "query failed: $1"; }
 expect() { local got; got=$(q "$1"); [ "$got" = "$2" ] || fail "$1: got '$got', want '$2'"; }
 send() { timeout 60 node "$otlp_dir/send.mjs" "$@" >&2 || fail "send.mjs $*"; }
 
 start_server "$log"
-ports
+otlp_ports "$log"
 # first start created the otel database as ordinary tables and the exporter's trace-id view
 expect "SELECT count() FROM system.tables WHERE database = 'otel' AND engine = 'MergeTree'" 8
 expect "SELECT name FROM system.tables WHERE database = 'otel' AND engine = 'MaterializedView'" otel_traces_trace_id_ts_mv
@@ -93,7 +83,7 @@ rm -rf "$SERVER_DIR"
 SERVER_PID=
 : >"$log"                       # else start_server may read the old server's port
 start_server "$log" --data-dir "$keep/data"
-ports
+otlp_ports "$log"
 grep -q 'error' "$log" && { cat "$log" >&2; fail "errors after restart"; }
 expect "SELECT count() FROM system.tables WHERE database = 'otel'" 9
 expect "SELECT TenantId, count() FROM otel.otel_traces GROUP BY TenantId ORDER BY TenantId" "$traces"
@@ -110,7 +100,7 @@ otlp_api_key = s3cret-key:keyed
 CONF
 : >"$log"
 start_server "$log" --config "$keep/keys.conf"
-ports
+otlp_ports "$log"
 body='{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"k"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"keyed","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000"}]}]}]}'
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'X-Scope-OrgID: acme' \
   --data-binary "$body" "http://127.0.0.1:$HTTP_OTLP/v1/traces")
@@ -131,7 +121,7 @@ stop_server || fail "exit status (API keys)"
 # server's port if it looks before the new process truncates the file.)
 : >"$log"
 start_server "$log"
-ports
+otlp_ports "$log"
 for p in http/protobuf http/json grpc; do
   case $p in
     grpc) url="http://127.0.0.1:$GRPC_OTLP" tenant=k-grpc ;;

@@ -10,16 +10,6 @@ tmp=$(mktemp -d)
 log="$tmp/server.log"
 trap 'stop_server; rm -rf "$tmp"' EXIT
 
-ports() {
-  for _ in $(seq 100); do
-    HTTP_OTLP=$(sed -n 's/.*OTLP\/HTTP on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-    GRPC_OTLP=$(sed -n 's/.*OTLP\/gRPC on [^ ]*:\([0-9]*\)$/\1/p' "$log")
-    [ -n "$HTTP_OTLP" ] && [ -n "$GRPC_OTLP" ] && grep -q ' ready' "$log" && return 0
-    sleep 0.05
-  done
-  cat "$log" >&2
-  fail "OTLP ports not logged"
-}
 q() { curl -sS -f "http://127.0.0.1:$SERVER_PORT/" --data-binary "$1" || fail "query failed: $1"; }
 expect() { local got; got=$(q "$1"); [ "$got" = "$2" ] || fail "$1: got '$got', want '$2'"; }
 
@@ -124,7 +114,7 @@ nothing_stored() {
 }
 
 start_server "$log" --otlp-max-body-bytes 65536 --otlp-grpc-max-message-bytes 32768
-ports
+otlp_ports "$log"
 
 # A valid request first: the payload helpers produce what the server stores.
 pb "req(span('ok', '$T1', '$S1'))" >"$tmp/ok.pb"
@@ -350,7 +340,7 @@ stop_server || fail "exit status after SIGTERM"
 # retryable statuses (429 + Retry-After + RetryInfo; gRPC UNAVAILABLE with a
 # RetryInfo in grpc-status-details-bin) and store nothing
 start_server "$log" --memtable-max-bytes 1
-ports
+otlp_ports "$log"
 want "$(post /v1/traces application/x-protobuf "$tmp/ok.pb" -H 'X-Scope-OrgID: full')" 429 "over the memory budget"
 [ -n "$(header Retry-After)" ] || fail "429 without Retry-After"
 want_pb_status 8 "over the memory budget" "Memory limit"

@@ -9,16 +9,6 @@ out=$(mktemp)
 err=$(mktemp)
 trap 'stop_server; rm -f "$log" "$out" "$err"' EXIT
 
-ports() {
-  for _ in $(seq 100); do
-    HTTP_OTLP=$(sed -n 's/.*OTLP\/HTTP on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-    GRPC_OTLP=$(sed -n 's/.*OTLP\/gRPC on [^ ]*:\([0-9]*\)$/\1/p' "$log")
-    [ -n "$HTTP_OTLP" ] && [ -n "$GRPC_OTLP" ] && grep -q ' ready' "$log" && return 0
-    sleep 0.05
-  done
-  cat "$log" >&2
-  fail "OTLP ports not logged"
-}
 q() { curl -sS -f "http://127.0.0.1:$SERVER_PORT/" --data-binary "$1" || fail "query failed: $1"; }
 expect() { local got; got=$(q "$1"); [ "$got" = "$2" ] || fail "$1: got '$got', want '$2'"; }
 # field NAME: a number from loadgen's --json output
@@ -26,7 +16,7 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$out"; }
 loadgen() { timeout 60 "$SPANHOUSE_BIN" loadgen "$@" >"$out" 2>"$err"; }
 
 start_server "$log"
-ports
+otlp_ports "$log"
 
 # OTLP/HTTP; 2 distinct bodies for 6 requests, so bodies are resent with new ids
 tenant_http="lg-http-$$"

@@ -9,23 +9,13 @@ log=$(mktemp)
 keep=$(mktemp -d)
 trap 'stop_server; rm -rf "$log" "$keep"' EXIT
 
-ports() {
-  for _ in $(seq 100); do
-    HTTP_OTLP=$(sed -n 's/.*OTLP\/HTTP on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-    GRPC_OTLP=$(sed -n 's/.*OTLP\/gRPC on [^ ]*:\([0-9]*\)$/\1/p' "$log")
-    [ -n "$HTTP_OTLP" ] && [ -n "$GRPC_OTLP" ] && grep -q ' ready' "$log" && return 0
-    sleep 0.05
-  done
-  cat "$log" >&2
-  fail "OTLP ports not logged"
-}
 q() { curl -sS -f "http://127.0.0.1:$SERVER_PORT/" --data-binary "$1" || fail "query failed: $1"; }
 expect() { local got; got=$(q "$1"); [ "$got" = "$2" ] || fail "$1: got '$got', want '$2'"; }
 same() { local a b; a=$(q "$1"); b=$(q "$2"); [ -n "$a" ] && [ "$a" = "$b" ] || fail "$1 / $2 differ: '$a' vs '$b'"; }
 loadgen() { timeout 60 "$SPANHOUSE_BIN" loadgen "$@" >/dev/null 2>&1 || fail "loadgen $*"; }
 
 start_server "$log" --data-dir "$keep/data"
-ports
+otlp_ports "$log"
 expect "SELECT engine FROM system.tables WHERE database = 'otel' AND name = 'otel_traces_trace_id_ts_mv'" \
   MaterializedView
 
@@ -91,7 +81,7 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "server exit status after SIGTERM"
 SERVER_PID=
 start_server "$log" --data-dir "$keep/data"
-ports
+otlp_ports "$log"
 expect "SELECT name FROM system.tables WHERE engine = 'MaterializedView' ORDER BY database, name FORMAT TSV" \
   "svc_minute_mv
 otel_traces_trace_id_ts_mv"

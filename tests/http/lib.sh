@@ -22,6 +22,20 @@ start_server() {
   fail "server did not report its port"
 }
 
+# otlp_ports LOGFILE: waits until the server logging there is ready; sets
+# HTTP_OTLP and GRPC_OTLP to its OTLP/HTTP and OTLP/gRPC ports.
+otlp_ports() {
+  local log=$1
+  for _ in $(seq 100); do
+    HTTP_OTLP=$(sed -n 's/.*OTLP\/HTTP on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
+    GRPC_OTLP=$(sed -n 's/.*OTLP\/gRPC on [^ ]*:\([0-9]*\)$/\1/p' "$log")
+    [ -n "$HTTP_OTLP" ] && [ -n "$GRPC_OTLP" ] && grep -q ' ready' "$log" && return 0
+    sleep 0.05
+  done
+  cat "$log" >&2
+  fail "OTLP ports not logged"
+}
+
 # stop_server: SIGTERM and wait; returns the server's exit status (a
 # sanitizer build reports leaks through it).
 stop_server() {
