@@ -12,7 +12,7 @@ ifeq ($(SAN),)
 BUILD    := build
 SANFLAGS :=
 else
-BUILD    := build-san
+BUILD    := build/san
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all -DSPANHOUSE_SAN=1
 endif
 
@@ -96,7 +96,7 @@ run: $(BIN)
 	./$(BIN) server
 
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan) -------------------------------
-FUZZ_BUILD := build-fuzz
+FUZZ_BUILD := build/fuzz
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD)/gen -Wall -Wextra -Werror -Wno-unused-parameter \
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DSPANHOUSE_SAN=1
@@ -144,6 +144,6 @@ check-deps:
 	@bash tools/check-deps.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build
 
 -include $(MOD_OBJ:.o=.d) $(UNIT_BIN:=.d) $(BUILD)/tools/spanhouse.d $(LOADGEN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -125,7 +125,7 @@ if bash tools/check-deps.sh; then pass; else fail "dependency direction (tools/c
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite plain build
-run_suite sanitizer build-san SAN=address,undefined
+run_suite sanitizer build/san SAN=address,undefined
 
 if [ ${#failures[@]} -gt 0 ]; then
   echo "failures:"
