@@ -809,6 +809,22 @@ struct column *column_materialize(struct arena *a, const struct column *col)
 
 /* ---- selection ---- */
 
+/* An empty LowCardinality column like c, for `capacity` rows, whose
+ * dictionary holds only the default (key 0); *map (arena) maps c's keys to
+ * the new ones, UINT32_MAX for keys not taken yet. */
+static struct column *lc_compact_create(struct arena *a, const struct column *c, uint32_t capacity, uint32_t **map)
+{
+  const struct column *dict = c->children[0];
+  struct column *r = column_create(a, c->type, capacity);
+  struct column *nd = column_create(a, dict->type, 16);
+  column_append_from(nd, dict, 0);
+  r->children[0] = nd;
+  *map = arena_alloc(a, (size_t)(dict->rows ? dict->rows : 1) * sizeof **map);
+  memset(*map, 0xff, (size_t)dict->rows * sizeof **map);
+  (*map)[0] = 0;
+  return r;
+}
+
 struct column *column_take(struct arena *a, const struct column *c, const uint32_t *rows, uint32_t count)
 {
   if (c->is_const)
@@ -872,13 +888,9 @@ struct column *column_take(struct arena *a, const struct column *c, const uint32
   case TYPE_LOW_CARDINALITY: {
     /* Compact the dictionary to the keys in use (key 0 stays the default). */
     const struct column *dict = c->children[0];
-    r = column_create(a, t, count);
-    struct column *nd = column_create(a, dict->type, 16);
-    column_append_from(nd, dict, 0);
-    r->children[0] = nd;
-    uint32_t *map = arena_alloc(a, (size_t)(dict->rows ? dict->rows : 1) * sizeof *map);
-    memset(map, 0xff, (size_t)dict->rows * sizeof *map);
-    map[0] = 0;
+    uint32_t *map;
+    r = lc_compact_create(a, c, count, &map);
+    struct column *nd = r->children[0];
     uint32_t *keys = r->data;
     for (uint32_t i = 0; i < count; i++) {
       uint32_t k = lc_key(c, rows[i]);
@@ -1018,13 +1030,9 @@ static struct column *filter_lc_by_runs(struct arena *a, const struct column *c,
                                         uint32_t run_count, uint32_t taken)
 {
   const struct column *dict = c->children[0];
-  struct column *r = column_create(a, c->type, taken);
-  struct column *nd = column_create(a, dict->type, 16);
-  column_append_from(nd, dict, 0);
-  r->children[0] = nd;
-  uint32_t *map = arena_alloc(a, (size_t)(dict->rows ? dict->rows : 1) * sizeof *map);
-  memset(map, 0xff, (size_t)dict->rows * sizeof *map);
-  map[0] = 0;
+  uint32_t *map;
+  struct column *r = lc_compact_create(a, c, taken, &map);
+  struct column *nd = r->children[0];
   uint32_t *keys = r->data;
   const uint32_t *src = c->data;
   for (uint32_t k = 0; k < run_count; k++) {

@@ -467,17 +467,8 @@ static uint64_t row_bytes(const struct column *c, uint32_t row)
 /* Tracks min/max over non-NULL rows of one block, once per block. */
 static void minmax_update(struct part_writer *w, uint32_t i, const struct column *c, uint32_t rows)
 {
-  int64_t lo = -1, hi = -1;
-  if (!int_column_extremes(c, 0, rows, &lo, &hi))
-    for (uint32_t r = 0; r < rows; r++) {
-      if (column_is_null(c, r))
-        continue;
-      if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
-        lo = r;
-      if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
-        hi = r;
-    }
-  if (lo < 0)
+  int64_t lo, hi;
+  if (!column_extremes(c, 0, rows, &lo, &hi))
     return;
   const struct datatype *t = c->type;
   if (!w->mm_min[i] || column_compare_rows(c, (uint32_t)lo, w->mm_min[i], 0, false) < 0) {

@@ -278,7 +278,8 @@ static inline uint64_t int_code(const struct column *c, uint32_t r, size_t w, bo
   return is_signed ? v ^ (1ull << (w * 8 - 1)) : v;
 }
 
-bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi)
+/* The integer fast path of column_extremes: false for other columns. */
+static bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi)
 {
   enum type_id id = c->type->id;
   bool is_signed = (id >= TYPE_INT8 && id <= TYPE_INT64) || id == TYPE_DATETIME64;
@@ -303,19 +304,26 @@ bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count,
   return true;
 }
 
+bool column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi)
+{
+  *lo = *hi = -1;
+  if (int_column_extremes(c, start, count, lo, hi))
+    return true;
+  for (uint32_t r = start; r < start + count; r++) {
+    if (column_is_null(c, r))
+      continue;
+    if (*lo < 0 || column_compare_rows(c, r, c, (uint32_t)*lo, false) < 0)
+      *lo = r;
+    if (*hi < 0 || column_compare_rows(c, r, c, (uint32_t)*hi, false) > 0)
+      *hi = r;
+  }
+  return *lo >= 0;
+}
+
 static void add_minmax(struct skip_builder *b, const struct column *c, uint32_t start, uint32_t count)
 {
-  int64_t lo = -1, hi = -1;
-  if (!int_column_extremes(c, start, count, &lo, &hi))
-    for (uint32_t r = start; r < start + count; r++) {
-      if (column_is_null(c, r))
-        continue;
-      if (lo < 0 || column_compare_rows(c, r, c, (uint32_t)lo, false) < 0)
-        lo = r;
-      if (hi < 0 || column_compare_rows(c, r, c, (uint32_t)hi, false) > 0)
-        hi = r;
-    }
-  if (lo < 0)
+  int64_t lo, hi;
+  if (!column_extremes(c, start, count, &lo, &hi))
     return;
   const struct datatype *t = datatype_unwrap(c->type);
   if (!b->mn || column_compare_rows(c, (uint32_t)lo, b->mn, 0, false) < 0) {

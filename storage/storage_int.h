@@ -260,10 +260,10 @@ struct skip_builder;
 struct skip_builder *skip_builder_create(const struct skip_index_def *def);
 void skip_builder_add(struct skip_builder *b, const struct column *input, uint32_t start, uint32_t count);
 void skip_builder_close_entry(struct skip_builder *b);
-/* Rows [start, start+count) of a plain (not const, not Nullable) integer or
- * DateTime64 column: the first rows holding the least and the greatest
- * value, as column_compare_rows orders them; false for other columns. */
-bool int_column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi);
+/* Rows [start, start+count) of c: the first rows holding the least and the
+ * greatest non-NULL value, as column_compare_rows orders them (integer and
+ * DateTime64 columns by a fast path); false when every row is NULL. */
+bool column_extremes(const struct column *c, uint32_t start, uint32_t count, int64_t *lo, int64_t *hi);
 uint32_t skip_builder_entries(const struct skip_builder *b);
 /* The serialized entries (raw bytes, framed into blocks by the writer). */
 struct buf *skip_builder_data(struct skip_builder *b);
