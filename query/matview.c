@@ -62,7 +62,8 @@ static const struct ast_table_expr *view_source_table(const struct ast *select)
   return &te->u.table_expr;
 }
 
-int matview_from_ddl(struct arena *a, const char *db, const char *name, const char *ddl, struct matview *v,
+/* A stored view DDL → v (strings in a). */
+static int matview_from_ddl(struct arena *a, const char *db, const char *name, const char *ddl, struct matview *v,
                          struct error *err)
 {
   struct sql_statement *st;
@@ -165,7 +166,8 @@ int matviews_target_of(struct matviews *v, const char *db, const char *name, str
   return found;
 }
 
-const char *matview_ddl(struct arena *a, const struct matview *v)
+/* The DDL a materialized view is stored with. */
+static const char *matview_ddl(struct arena *a, const struct matview *v)
 {
   struct buf b;
   buf_init(&b);
@@ -190,6 +192,18 @@ int matview_target_of_ddl(struct arena *a, const struct catalog_table *ct, const
   *target_db = v.target_database;
   *target_table = v.target_table;
   return 0;
+}
+
+/* Exchanges the statement text the context's AST positions index (a stored
+ * view's text while its query is planned) with *text; twice restores it. */
+static void swap_text(struct query_context *ctx, const char **text, size_t *len)
+{
+  const char *t = ctx->text;
+  size_t n = ctx->text_len;
+  ctx->text = *text;
+  ctx->text_len = *len;
+  *text = t;
+  *len = n;
 }
 
 bool view_is_engine(const char *engine)
@@ -246,18 +260,15 @@ int view_source(struct query_context *ctx, const struct catalog_table *ct, struc
   int rc = plain_view_select(ctx->arena, ct->ddl, &select, &st, err);
   if (rc)
     return rc;
-  const char *saved_text = ctx->text;
-  size_t saved_len = ctx->text_len;
-  const char *saved_db = ctx->database;
-  ctx->text = ct->ddl;
-  ctx->text_len = strlen(ct->ddl);
+  const char *text = ct->ddl, *saved_db = ctx->database;
+  size_t len = strlen(text);
+  swap_text(ctx, &text, &len);
   ctx->database = ct->database;      /* unqualified names in the view are its database's */
   ctx->view_depth++;
   struct op *op;
   rc = plan_select(ctx, st->select, NULL, &op, false, err);
   ctx->view_depth--;
-  ctx->text = saved_text;
-  ctx->text_len = saved_len;
+  swap_text(ctx, &text, &len);
   ctx->database = saved_db;
   if (rc)
     return error_prefix(err, "View %s.%s: ", ct->database, ct->name);
@@ -333,19 +344,17 @@ int matview_plan(struct query_context *ctx, const struct matview *v, const struc
     return rc;
   const struct block *saved_rows = ctx->view_rows;
   const char *saved_db = ctx->view_database, *saved_table = ctx->view_table;
-  const char *saved_text = ctx->text;
-  size_t saved_len = ctx->text_len;
+  const char *text = v->select_sql;
+  size_t len = strlen(text);
+  swap_text(ctx, &text, &len);
   ctx->view_rows = rows;
   ctx->view_database = v->source_database;
   ctx->view_table = v->source_table;
-  ctx->text = v->select_sql;
-  ctx->text_len = strlen(v->select_sql);
   rc = plan_select(ctx, st->select, NULL, out, false, err);
   ctx->view_rows = saved_rows;
   ctx->view_database = saved_db;
   ctx->view_table = saved_table;
-  ctx->text = saved_text;
-  ctx->text_len = saved_len;
+  swap_text(ctx, &text, &len);
   return rc;
 }
 
@@ -402,14 +411,11 @@ static int inner_table_create(struct query_context *ctx, const struct sql_statem
   int rc = sql_parse(ctx->arena, sql, strlen(sql), &create, err);
   if (rc)
     return error_prefix(err, "The inner table of view %s.%s: ", db, st->name);
-  const char *saved_text = ctx->text;
-  size_t saved_len = ctx->text_len;
-  ctx->text = sql;
-  ctx->text_len = strlen(sql);
+  size_t len = strlen(sql);
+  swap_text(ctx, &sql, &len);
   struct op *none;
   rc = mergetree_statement(ctx, create, &none, err);
-  ctx->text = saved_text;
-  ctx->text_len = saved_len;
+  swap_text(ctx, &sql, &len);
   return rc;
 }
 

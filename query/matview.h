@@ -38,10 +38,6 @@ uint32_t matviews_for_source(struct matviews *v, const char *db, const char *tab
 int matviews_target_of(struct matviews *v, const char *db, const char *name, struct arena *a, const char **target_db,
                        const char **target_table);
 bool matview_is_engine(const char *engine);
-/* A stored view DDL → v (strings in a); the DDL a view is stored with. */
-int matview_from_ddl(struct arena *a, const char *db, const char *name, const char *ddl, struct matview *v,
-                     struct error *err);
-const char *matview_ddl(struct arena *a, const struct matview *v);
 /* The TO table of a catalog entry that is a view: 0, or -1. */
 struct catalog_table;
 int matview_target_of_ddl(struct arena *a, const struct catalog_table *ct, const char **target_db,

@@ -2387,13 +2387,16 @@ static int mt_insert_open(struct query_context *ctx, const char *db, const char 
     db = tdb;
     table = ttable;
   }
-  struct catalog_table ct;
-  struct error e2 = { 0 };
-  if (catalog_table_get(engine_catalog(ctx->engine), db, table, ctx->arena, &ct, &e2) == 0 &&
-      view_is_engine(ct.engine))
-    return error_set(err, ERR_NOT_IMPLEMENTED, "Method write is not supported by storage View");
   struct sql_statement fake = { .database = db, .name = table };
   int rc = get_table(ctx, &fake, &ins->t, err);
+  if (rc || !engine_table_attached(ins->t)) {
+    /* not a table with data: a plain view says so in ClickHouse's words */
+    struct catalog_table ct;
+    struct error e2 = { 0 };
+    if (catalog_table_get(engine_catalog(ctx->engine), db, table, ctx->arena, &ct, &e2) == 0 &&
+        view_is_engine(ct.engine))
+      return error_set(err, ERR_NOT_IMPLEMENTED, "Method write is not supported by storage View");
+  }
   if (rc == 0)
     rc = engine_snapshot(ins->t, &ins->snap, err);
   if (rc)
